@@ -1,0 +1,90 @@
+'use strict';
+// The whole local infrastructure (Kafka + PostgreSQL with one database per service) as one unit with
+// idempotent up/down, its state kept in a folder so that another process can bring it down.
+const fs = require('node:fs');
+const path = require('node:path');
+const kafka = require('./kafka');
+const postgres = require('./postgres');
+const { isAlive, log } = require('./proc');
+const { portOr } = require('./ports');
+
+const SERVICES = ['orders', 'inventory', 'shipping'];
+
+function stateFile(dir) {
+  return path.join(dir, 'state.json');
+}
+
+function readState(dir) {
+  try {
+    return JSON.parse(fs.readFileSync(stateFile(dir), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The environment an app needs to reach this infrastructure. */
+function envFor(state, service) {
+  return {
+    KAFKA_BROKERS: state.kafka.brokers,
+    DATABASE_URL: postgres.databaseUrl(state.postgres.url, state.databases[service] || service),
+  };
+}
+
+function isUp(state) {
+  if (!state) return false;
+  const pgUp = state.postgres.embedded ? isAlive(state.postgres.pid) : true;
+  return isAlive(state.kafka.pid) && pgUp;
+}
+
+/**
+ * Brings the infrastructure up in `dir` (or finds it already up). Options:
+ * - kafkaPort, pgPort: preferred ports (a free one is used when taken); 0 = any free port
+ * - databaseUrl: an existing PostgreSQL server to use instead of the embedded one
+ * - durable: fsync on for the embedded server (off only for throw-away test clusters)
+ * - databases: map service -> database name (default: the service name)
+ */
+async function up({ dir, kafkaPort = 0, pgPort = 0, databaseUrl, durable = true, databases = {}, quiet = false }) {
+  fs.mkdirSync(dir, { recursive: true });
+  const existing = readState(dir);
+  if (isUp(existing)) {
+    if (!quiet) log(`already up (Kafka ${existing.kafka.brokers}, PostgreSQL ${redact(existing.postgres.url)})`);
+    return existing;
+  }
+  if (existing) await down({ dir, quiet: true });
+
+  const names = Object.fromEntries(SERVICES.map((s) => [s, databases[s] || s]));
+  const [k, pg] = await Promise.all([
+    (async () => kafka.startKafka({ dir: path.join(dir, 'kafka'), port: await portOr(kafkaPort), quiet }))(),
+    databaseUrl
+      ? Promise.resolve({ embedded: false, url: databaseUrl })
+      : (async () => postgres.startEmbedded({ dir: path.join(dir, 'postgres'), port: await portOr(pgPort), durable, quiet }))(),
+  ]);
+  const state = { kafka: k, postgres: pg, databases: names, owner: process.pid };
+  fs.writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
+  await postgres.ensureDatabases(pg.url, Object.values(names));
+  if (!quiet) log(`databases ready: ${Object.values(names).join(', ')}`);
+  return state;
+}
+
+async function down({ dir, quiet = false }) {
+  const state = readState(dir);
+  if (!state) {
+    if (!quiet) log('nothing to stop');
+    return;
+  }
+  await Promise.all([kafka.stopKafka(state.kafka), postgres.stopEmbedded(state.postgres)]);
+  fs.rmSync(stateFile(dir), { force: true });
+  if (!quiet) log('Kafka and PostgreSQL stopped');
+}
+
+function redact(url) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+module.exports = { up, down, readState, envFor, isUp, redact, SERVICES };
