@@ -1,0 +1,73 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { OrderPlacedV1, PlaceOrderRequest } from '@app/contracts';
+import { Outbox } from '@app/messaging';
+import { DomainError } from '@app/platform';
+import { Order } from '../domain/order';
+import { IdempotencyKeyEntity } from '../persistence/order.entity';
+import { OrdersRepository } from '../persistence/orders.repository';
+import { OrderView, toOrderView } from './order.view';
+
+export interface PlaceOrderResult {
+  status: number;
+  body: OrderView;
+  replayed: boolean;
+}
+
+/**
+ * Places an order: the PENDING order, its first timeline entry, the OrderPlaced event and (with an
+ * Idempotency-Key) the answer itself all commit in one transaction. A retry with the same key and
+ * body gets that same answer back; the same key with another body is refused.
+ */
+@Injectable()
+export class PlaceOrderService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly orders: OrdersRepository,
+    private readonly outbox: Outbox,
+  ) {}
+
+  async place(request: PlaceOrderRequest, idempotencyKey?: string, correlationId?: string, now = new Date()): Promise<PlaceOrderResult> {
+    const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+    const order: Order = {
+      id: randomUUID(),
+      customerId: request.customerId,
+      status: 'PENDING',
+      lines: request.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+      shippingAddress: { ...request.shippingAddress },
+      totalCents: null,
+      currency: null,
+      shipment: null,
+      statusReason: null,
+      correlationId: correlationId ?? randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+    };
+    const body = toOrderView(order);
+
+    return this.dataSource.transaction(async (tx) => {
+      if (idempotencyKey) {
+        const claimed = await tx
+          .createQueryBuilder()
+          .insert()
+          .into(IdempotencyKeyEntity)
+          .values({ key: idempotencyKey, requestHash, orderId: order.id, responseStatus: 202, responseBody: body as any })
+          .orIgnore()
+          .returning(['key'])
+          .execute();
+        if (claimed.raw.length === 0) {
+          const first = await tx.findOneByOrFail(IdempotencyKeyEntity, { key: idempotencyKey });
+          if (first.requestHash !== requestHash) {
+            throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for a different request', 422);
+          }
+          return { status: first.responseStatus, body: first.responseBody as unknown as OrderView, replayed: true };
+        }
+      }
+      const data = Object.assign(new OrderPlacedV1(), { customerId: request.customerId, lines: request.lines, shippingAddress: request.shippingAddress });
+      const [placed] = await this.outbox.enqueue(tx, [{ data, orderId: order.id, correlationId: order.correlationId, occurredAt: now }]);
+      await this.orders.insert(tx, order, { eventId: placed.id, type: placed.type, status: 'PENDING', occurredAt: now });
+      return { status: 202, body, replayed: false };
+    });
+  }
+}

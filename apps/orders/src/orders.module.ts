@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ServiceModule } from '@app/platform';
+import { OrdersConfig } from './config';
+import { IdempotencyKeyEntity, OrderEntity, OrderTimelineEntity } from './persistence/order.entity';
+import { Orders1732300000100 } from './persistence/migrations/1732300000100-orders';
+import { OrdersRepository } from './persistence/orders.repository';
+import { PlaceOrderService } from './application/place-order.service';
+import { CancelOrderService } from './application/cancel-order.service';
+import { OrderQueries } from './application/order-queries.service';
+import { ApplyOrderEvent } from './application/apply-event.service';
+import { OrdersController } from './http/orders.controller';
+import { OrderEventsConsumer } from './consumers/order-events.consumer';
+
+@Module({})
+export class OrdersModule {
+  static register(config: OrdersConfig): DynamicModule {
+    return {
+      module: OrdersModule,
+      imports: [
+        ServiceModule.forRoot({
+          service: 'orders',
+          config,
+          entities: [OrderEntity, OrderTimelineEntity, IdempotencyKeyEntity],
+          migrations: [Orders1732300000100],
+        }),
+      ],
+      controllers: [OrdersController, OrderEventsConsumer],
+      providers: [OrdersRepository, PlaceOrderService, CancelOrderService, OrderQueries, ApplyOrderEvent],
+    };
+  }
+}

@@ -1,0 +1,62 @@
+import { Type } from 'class-transformer';
+import { ArrayMinSize, IsIn, IsInt, IsString, Min, ValidateNested, ArrayMaxSize, Matches } from 'class-validator';
+import { CURRENCIES, Currency, PricedLineData, SKU_PATTERN } from './common';
+import { MAX_ORDER_LINES } from './orders.events';
+
+/** Every line of the order is reserved, at these prices. */
+export class StockReservedV1 {
+  static readonly type = 'StockReserved';
+  static readonly version = 1;
+
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ORDER_LINES)
+  @ValidateNested({ each: true })
+  @Type(() => PricedLineData)
+  lines: PricedLineData[];
+
+  @IsInt()
+  @Min(0)
+  totalCents: number;
+
+  @IsIn(CURRENCIES)
+  currency: Currency;
+}
+
+export const STOCK_REJECTION_REASONS = ['OUT_OF_STOCK', 'UNKNOWN_SKU'] as const;
+export type StockRejectionReason = (typeof STOCK_REJECTION_REASONS)[number];
+
+export class StockRejectionData {
+  @Matches(SKU_PATTERN)
+  sku: string;
+
+  @IsIn(STOCK_REJECTION_REASONS)
+  reason: StockRejectionReason;
+
+  @IsInt()
+  @Min(1)
+  requested: number;
+
+  @IsInt()
+  @Min(0)
+  available: number;
+}
+
+/** At least one line could not be reserved, so none was. */
+export class StockRejectedV1 {
+  static readonly type = 'StockRejected';
+  static readonly version = 1;
+
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => StockRejectionData)
+  reasons: StockRejectionData[];
+}
+
+/** A reservation was given back to available stock (order cancelled or shipment failed/cancelled). */
+export class StockReleasedV1 {
+  static readonly type = 'StockReleased';
+  static readonly version = 1;
+
+  @IsString()
+  cause: string;
+}

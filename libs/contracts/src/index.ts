@@ -1,0 +1,11 @@
+import 'reflect-metadata';
+export * from './topics';
+export * from './envelope';
+export * from './validation';
+export * from './events/common';
+export * from './events/orders.events';
+export * from './events/inventory.events';
+export * from './events/shipping.events';
+export * from './events/registry';
+export * from './http/orders.dto';
+export * from './http/inventory.dto';

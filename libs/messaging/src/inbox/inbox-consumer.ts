@@ -1,0 +1,143 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { KafkaContext } from '@nestjs/microservices';
+import { DataSource } from 'typeorm';
+import { EnvelopeError, EventEnvelope, parseEnvelope } from '@app/contracts';
+import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
+import { isTransientError } from '../errors';
+import { DeadLetterPublisher, FailedMessage } from './dead-letter.publisher';
+import { EventHandlers } from './event-handlers';
+
+/** Thrown by a handler for an event that can never be applied (a bug or a broken contract). */
+export class PermanentEventError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PermanentEventError';
+  }
+}
+
+export class ConsumerStoppingError extends Error {
+  constructor() {
+    super('consumer is shutting down; the message will be redelivered');
+  }
+}
+
+/** Non-transient handler errors are retried this many times before the message is dead-lettered. */
+const MAX_PERMANENT_ATTEMPTS = 3;
+const MAX_BACKOFF_MS = 10_000;
+
+export interface ConsumeResult {
+  outcome: 'applied' | 'duplicate' | 'ignored' | 'dead-lettered';
+}
+
+/**
+ * Runs an `@EventPattern` handler with exactly-once effect over at-least-once delivery:
+ * - the envelope and its data are validated; a bad message goes to the dead-letter topic;
+ * - the handler runs in one transaction with an inbox row (consumer, event id), so a redelivered
+ *   event is acknowledged and does nothing;
+ * - transient failures (database or broker down) are retried with backoff, never skipped;
+ * - the method returns, and Nest lets kafkajs commit the offset, only after the commit.
+ */
+@Injectable()
+export class InboxConsumer implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(InboxConsumer.name);
+  private stopping = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly deadLetters: DeadLetterPublisher,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+  ) {}
+
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+  }
+
+  async consume(ctx: KafkaContext, handlers: EventHandlers): Promise<ConsumeResult> {
+    const raw = ctx.getMessage();
+    const message: FailedMessage = {
+      topic: ctx.getTopic(),
+      partition: ctx.getPartition(),
+      offset: raw.offset,
+      key: raw.key === null || raw.key === undefined ? null : raw.key.toString(),
+      value: raw.value,
+      headers: (raw.headers ?? {}) as FailedMessage['headers'],
+    };
+    const heartbeat = ctx.getHeartbeat();
+
+    let envelope: EventEnvelope<object>;
+    try {
+      envelope = parseEnvelope(raw.value as Buffer | string | null);
+    } catch (err) {
+      const e = err as EnvelopeError;
+      await this.deadLetter(message, e.code ?? 'BAD_ENVELOPE', e.message, heartbeat);
+      return { outcome: 'dead-lettered' };
+    }
+    const handler = handlers.find(envelope.type, envelope.version);
+    if (!handler) return { outcome: 'ignored' };
+
+    const consumer = this.options.service;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        let duplicate = false;
+        await this.dataSource.transaction(async (tx) => {
+          const inserted = await tx.query(
+            'INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1',
+            [consumer, envelope.id, envelope.type],
+          );
+          if (inserted.length === 0) {
+            duplicate = true;
+            return;
+          }
+          await handler(envelope, tx);
+        });
+        return { outcome: duplicate ? 'duplicate' : 'applied' };
+      } catch (err) {
+        if (this.stopping) throw new ConsumerStoppingError();
+        const error = err as Error;
+        const where = `${envelope.type} ${envelope.id} (order ${envelope.orderId}) from ${message.topic}[${message.partition}]@${message.offset}`;
+        if (err instanceof PermanentEventError || (!isTransientError(err) && attempt >= MAX_PERMANENT_ATTEMPTS)) {
+          const code = err instanceof PermanentEventError ? err.code : 'HANDLER_FAILED';
+          this.logger.error(`${where} cannot be applied (${code}): ${error.message}`);
+          await this.deadLetter(message, code, error.message, heartbeat);
+          return { outcome: 'dead-lettered' };
+        }
+        const delay = backoff(attempt);
+        this.logger.warn(`${where} failed (attempt ${attempt}, ${isTransientError(err) ? 'transient' : 'unexpected'}): ${error.message}; retrying in ${delay} ms`);
+        await this.pause(delay, heartbeat);
+      }
+    }
+  }
+
+  /** Dead-lettering must succeed before the offset moves on: it is retried like any transient failure. */
+  private async deadLetter(message: FailedMessage, code: string, reason: string, heartbeat: () => Promise<void>): Promise<void> {
+    this.logger.warn(`dead-lettering ${message.topic}[${message.partition}]@${message.offset}: ${code}: ${reason}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deadLetters.send(message, this.options.service, { code, message: reason });
+        return;
+      } catch (err) {
+        if (this.stopping) throw new ConsumerStoppingError();
+        const delay = backoff(attempt);
+        this.logger.warn(`dead-letter publish failed (${(err as Error).message}); retrying in ${delay} ms`);
+        await this.pause(delay, heartbeat);
+      }
+    }
+  }
+
+  private async pause(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until && !this.stopping) {
+      await new Promise((r) => setTimeout(r, Math.min(500, until - Date.now())));
+      await heartbeat().catch(() => {});
+    }
+    if (this.stopping) throw new ConsumerStoppingError();
+  }
+}
+
+function backoff(attempt: number): number {
+  const base = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(attempt - 1, 10));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}

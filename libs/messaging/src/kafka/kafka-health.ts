@@ -1,0 +1,64 @@
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Admin } from 'kafkajs';
+import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
+import { createKafka } from './kafka-client';
+import { PrefixedKafkaServer } from './kafka-server';
+
+/** Where the bootstrap puts the service's Kafka transport, so readiness can see its consumer. */
+@Injectable()
+export class KafkaServerRef {
+  server: PrefixedKafkaServer | null = null;
+}
+
+export interface KafkaProbe {
+  brokerReachable: boolean;
+  consumer: string;
+  error?: string;
+}
+
+/** Answers "can this service talk to Kafka right now?" quickly, without blocking on retries. */
+@Injectable()
+export class KafkaProbeService implements OnApplicationShutdown {
+  private admin: Admin | null = null;
+
+  constructor(
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    private readonly ref: KafkaServerRef,
+  ) {}
+
+  async probe(timeoutMs = 2500): Promise<KafkaProbe> {
+    const consumer = this.ref.server?.state ?? 'not started';
+    try {
+      const admin = await this.connectedAdmin();
+      const cluster = await withTimeout(admin.describeCluster(), timeoutMs, 'Kafka did not answer in time');
+      return { brokerReachable: cluster.brokers.length > 0, consumer };
+    } catch (err) {
+      const admin = this.admin;
+      this.admin = null; // start afresh next time: kafkajs clients do not always recover by themselves
+      admin?.disconnect().catch(() => {});
+      return { brokerReachable: false, consumer, error: (err as Error).message };
+    }
+  }
+
+  private async connectedAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const kafka = createKafka({ ...this.options }, `${this.options.service}-health`);
+      const admin = kafka.admin({ retry: { retries: 0 } });
+      await withTimeout(admin.connect(), 2000, 'Kafka connection timed out');
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.admin?.disconnect().catch(() => {});
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms))),
+  ]);
+}

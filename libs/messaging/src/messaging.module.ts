@@ -1,0 +1,25 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { MESSAGING_OPTIONS, MessagingOptions } from './messaging.options';
+import { Outbox } from './outbox/outbox.service';
+import { OutboxRelayService } from './relay/outbox-relay.service';
+import { InboxConsumer } from './inbox/inbox-consumer';
+import { DeadLetterPublisher } from './inbox/dead-letter.publisher';
+import { KafkaProbeService, KafkaServerRef } from './kafka/kafka-health';
+
+/** Outbox, relay, inbox and dead-letter handling for one service. Needs TypeORM's DataSource. */
+@Global()
+@Module({})
+export class MessagingModule {
+  static forRoot(options: MessagingOptions): DynamicModule {
+    const providers = [
+      { provide: MESSAGING_OPTIONS, useValue: options },
+      Outbox,
+      OutboxRelayService,
+      InboxConsumer,
+      DeadLetterPublisher,
+      KafkaServerRef,
+      KafkaProbeService,
+    ];
+    return { module: MessagingModule, providers, exports: providers };
+  }
+}

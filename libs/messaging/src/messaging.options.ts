@@ -1,0 +1,25 @@
+/** What the messaging machinery needs to know; services build it from their validated config. */
+export interface MessagingOptions {
+  /** Service name: Kafka client id, consumer group, inbox consumer name. */
+  service: string;
+  brokers: string[];
+  topicPrefix: string;
+  topicPartitions: number;
+  replicationFactor: number;
+  /** The service's own database (the outbox and inbox tables live there). */
+  databaseUrl: string;
+  outbox: {
+    /** Keys hash into this many lanes; each lane is relayed by one instance at a time. Same on every replica. */
+    lanes: number;
+    batchSize: number;
+    pollIntervalMs: number;
+    backlogMaxAgeMs: number;
+  };
+  consumer: {
+    concurrency: number;
+    sessionTimeoutMs: number;
+  };
+  verboseKafkaLogs?: boolean;
+}
+
+export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { EventClass, EventEnvelope, headersOf, topicOfEvent, validateData } from '@app/contracts';
+import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
+import { keyLockId, laneOf, LockClass } from './outbox.sql';
+
+/** One event to publish: the payload (an instance of a registered event class) and its context. */
+export interface OutgoingEvent<T extends object = object> {
+  data: T;
+  orderId: string;
+  correlationId: string;
+  causationId?: string | null;
+  occurredAt?: Date;
+}
+
+/** Envelopes above this size are refused at enqueue rather than failing at the broker later. */
+export const MAX_EVENT_BYTES = 900 * 1024;
+
+export class OutboxValidationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OutboxValidationError';
+  }
+}
+
+/**
+ * Writes events to the outbox inside the caller's transaction, so they commit (or roll back)
+ * together with the state change they describe. Nothing is sent to Kafka here: the relay does it.
+ */
+@Injectable()
+export class Outbox {
+  constructor(@Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions) {}
+
+  async enqueue(tx: EntityManager, events: OutgoingEvent[]): Promise<EventEnvelope[]> {
+    if (events.length === 0) return [];
+    if (!tx.queryRunner?.isTransactionActive) {
+      throw new OutboxValidationError('Outbox.enqueue must run inside a transaction (dataSource.transaction(...))');
+    }
+    const envelopes = events.map((e) => this.envelopeOf(e));
+    const rows = envelopes.map((envelope, i) => {
+      const payload = JSON.stringify(envelope);
+      const bytes = Buffer.byteLength(payload);
+      if (bytes > MAX_EVENT_BYTES) {
+        throw new OutboxValidationError(`${envelope.type} for order ${envelope.orderId} is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}`);
+      }
+      return { envelope, payload, topic: topicOfEvent(events[i].data.constructor as EventClass) };
+    });
+
+    // Serialise same-key transactions from here to their commit, so ids per key follow commit order.
+    const keyLocks = [...new Set(envelopes.map((e) => keyLockId(e.orderId)))].sort((a, b) => a - b);
+    for (const id of keyLocks) await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [LockClass.Key, id]);
+
+    await tx.query(
+      `INSERT INTO outbox (event_id, topic, message_key, lane, payload, headers)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[])`,
+      [
+        rows.map((r) => r.envelope.id),
+        rows.map((r) => r.topic),
+        rows.map((r) => r.envelope.orderId),
+        rows.map((r) => laneOf(r.envelope.orderId, this.options.outbox.lanes)),
+        rows.map((r) => r.payload),
+        rows.map((r) => JSON.stringify(headersOf(r.envelope))),
+      ],
+    );
+    return envelopes;
+  }
+
+  private envelopeOf(event: OutgoingEvent): EventEnvelope {
+    const eventClass = (event.data as object).constructor as EventClass;
+    if (typeof eventClass.type !== 'string' || typeof eventClass.version !== 'number') {
+      throw new OutboxValidationError(`${eventClass.name} is not an event class (it needs static type and version)`);
+    }
+    let data: object;
+    try {
+      data = validateData(eventClass, { ...event.data });
+    } catch (err) {
+      throw new OutboxValidationError((err as Error).message);
+    }
+    return {
+      id: randomUUID(),
+      type: eventClass.type,
+      version: eventClass.version,
+      occurredAt: (event.occurredAt ?? new Date()).toISOString(),
+      orderId: event.orderId,
+      correlationId: event.correlationId,
+      causationId: event.causationId ?? null,
+      data,
+    };
+  }
+}

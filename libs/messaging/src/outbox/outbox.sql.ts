@@ -1,0 +1,31 @@
+/** Channel the outbox trigger notifies on commit. */
+export const OUTBOX_NOTIFY_CHANNEL = 'outbox_committed';
+
+/** Advisory lock class ids (first key of the two-int form), so our locks never collide with others'. */
+export const LockClass = {
+  /** Held per transaction on hash(key) while enqueueing: same-key commits get ascending ids. */
+  Key: 0x6f62_0001,
+  /** Held per relay instance on a lane: the owner is the only one publishing that lane. */
+  Lane: 0x6f62_0002,
+  /** Held by every running relay instance on its backend pid: counts the instances. */
+  Member: 0x6f62_0003,
+} as const;
+
+/** 32-bit FNV-1a: a stable hash of the message key, the same in every process and version. */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+export function laneOf(key: string, lanes: number): number {
+  return fnv1a(key) % lanes;
+}
+
+/** The same hash as a signed int4, for advisory lock keys. */
+export function keyLockId(key: string): number {
+  return fnv1a(key) | 0;
+}

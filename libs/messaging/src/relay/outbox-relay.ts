@@ -1,0 +1,270 @@
+import { Client } from 'pg';
+import { LockClass, OUTBOX_NOTIFY_CHANNEL } from '../outbox/outbox.sql';
+import { describeError, isPermanentPublishError } from './errors';
+import { isTransientError } from '../errors';
+import { OutboxRow, RelayPublisher } from './publisher';
+
+export interface RelayOptions {
+  databaseUrl: string;
+  lanes: number;
+  batchSize: number;
+  pollIntervalMs: number;
+  /** How often lane ownership is re-balanced between running instances. */
+  rebalanceIntervalMs?: number;
+  logger?: Pick<Console, 'log' | 'warn' | 'error'>;
+}
+
+export interface RelayStats {
+  published: number;
+  batches: number;
+  failures: number;
+  quarantined: number;
+  ownedLanes: number;
+  lastError: string | null;
+  lastPublishedAt: Date | null;
+  running: boolean;
+}
+
+export interface OutboxBacklog {
+  pending: number;
+  oldestAgeMs: number;
+  quarantined: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Publishes committed outbox rows to Kafka, then deletes them. Any number of instances may run
+ * over one outbox: keys hash into lanes, each lane is owned by one instance at a time through a
+ * session advisory lock, and instances share the lanes evenly (they count each other through a
+ * membership lock), so order per key holds without a leader. Rows are claimed with
+ * FOR UPDATE SKIP LOCKED and deleted in the same transaction only after the broker acknowledged
+ * them; a crash in between re-publishes them (at-least-once; consumers deduplicate).
+ */
+export class OutboxRelay {
+  private db: Client | null = null;
+  private listener: Client | null = null;
+  private readonly owned = new Set<number>();
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wakeUp: (() => void) | null = null;
+  private pendingWake = false;
+  private lastRebalance = 0;
+  private backoffMs = 0;
+  private publisherConnected = false;
+  readonly stats: RelayStats = {
+    published: 0,
+    batches: 0,
+    failures: 0,
+    quarantined: 0,
+    ownedLanes: 0,
+    lastError: null,
+    lastPublishedAt: null,
+    running: false,
+  };
+  private readonly log: Pick<Console, 'log' | 'warn' | 'error'>;
+
+  constructor(
+    private readonly options: RelayOptions,
+    private readonly publisher: RelayPublisher,
+  ) {
+    this.log = options.logger ?? console;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.stats.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Stops after the batch in flight; with `drainMs`, first keeps publishing until empty or time is up. */
+  async stop(drainMs = 0): Promise<void> {
+    if (!this.running) return;
+    if (drainMs > 0) {
+      const deadline = Date.now() + drainMs;
+      while (Date.now() < deadline && this.db && this.owned.size > 0 && (await this.drainOnce().catch(() => 0)) > 0) {
+        /* flushing */
+      }
+    }
+    this.running = false;
+    this.stats.running = false;
+    this.wake();
+    await this.loopDone;
+    await this.closeConnections();
+    if (this.publisherConnected) await this.publisher.disconnect().catch(() => {});
+    this.publisherConnected = false;
+  }
+
+  /** Makes the loop look for rows now (NOTIFY does this on every commit). */
+  wake(): void {
+    this.pendingWake = true;
+    this.wakeUp?.();
+  }
+
+  /** Backlog figures for health and metrics, read from the outbox table itself. */
+  static async backlog(query: (sql: string) => Promise<any[]>): Promise<OutboxBacklog> {
+    const [row] = await query(
+      `SELECT count(*) FILTER (WHERE quarantined_at IS NULL)::int AS pending,
+              coalesce(extract(epoch FROM clock_timestamp() - min(created_at) FILTER (WHERE quarantined_at IS NULL)) * 1000, 0)::float8 AS age,
+              count(*) FILTER (WHERE quarantined_at IS NOT NULL)::int AS quarantined
+         FROM outbox`,
+    );
+    return { pending: row.pending, oldestAgeMs: Math.round(row.age), quarantined: row.quarantined };
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        if (!this.publisherConnected) {
+          await this.publisher.connect();
+          this.publisherConnected = true;
+        }
+        if (!this.db) await this.connect();
+        if (Date.now() - this.lastRebalance >= (this.options.rebalanceIntervalMs ?? 1000)) await this.rebalance();
+        const sent = await this.drainOnce();
+        this.backoffMs = 0;
+        if (sent === 0) await this.idle(this.options.pollIntervalMs);
+      } catch (err) {
+        this.stats.failures++;
+        this.stats.lastError = describeError(err);
+        this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 100), 5000);
+        this.log.warn(`outbox relay: ${this.stats.lastError}; retrying in ${this.backoffMs} ms`);
+        if (isTransientError(err) && !isKafkaError(err)) await this.closeConnections();
+        await this.idle(this.backoffMs);
+      }
+    }
+  }
+
+  private async idle(ms: number): Promise<void> {
+    if (this.pendingWake || !this.running) {
+      this.pendingWake = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+    this.wakeUp = null;
+    this.pendingWake = false;
+  }
+
+  private async connect(): Promise<void> {
+    const db = new Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay' });
+    db.on('error', () => {}); // surfaced by the next query
+    await db.connect();
+    await db.query('SELECT pg_advisory_lock($1, pg_backend_pid())', [LockClass.Member]);
+    const listener = new Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay-listen' });
+    listener.on('error', () => {});
+    listener.on('notification', () => this.wake());
+    await listener.connect();
+    await listener.query(`LISTEN ${OUTBOX_NOTIFY_CHANNEL}`);
+    this.db = db;
+    this.listener = listener;
+    this.owned.clear();
+    this.lastRebalance = 0;
+  }
+
+  private async closeConnections(): Promise<void> {
+    const clients = [this.db, this.listener];
+    this.db = null;
+    this.listener = null;
+    this.owned.clear();
+    this.stats.ownedLanes = 0;
+    await Promise.all(clients.map((c) => c?.end().catch(() => {})));
+  }
+
+  /** Takes free lanes up to a fair share, or gives back lanes above it. */
+  private async rebalance(): Promise<void> {
+    const db = this.db!;
+    this.lastRebalance = Date.now();
+    const { rows } = await db.query(
+      `SELECT count(DISTINCT pid)::int AS members FROM pg_locks
+        WHERE locktype = 'advisory' AND classid = $1::int::oid AND objsubid = 2 AND granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [LockClass.Member],
+    );
+    const members = Math.max(1, rows[0].members);
+    const fairShare = Math.ceil(this.options.lanes / members);
+    for (const lane of [...this.owned]) {
+      if (this.owned.size <= fairShare) break;
+      await db.query('SELECT pg_advisory_unlock($1, $2)', [LockClass.Lane, lane]);
+      this.owned.delete(lane);
+    }
+    const start = Math.floor(Math.random() * this.options.lanes);
+    for (let i = 0; i < this.options.lanes && this.owned.size < fairShare; i++) {
+      const lane = (start + i) % this.options.lanes;
+      if (this.owned.has(lane)) continue;
+      const res = await db.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [LockClass.Lane, lane]);
+      if (res.rows[0].ok) this.owned.add(lane);
+    }
+    this.stats.ownedLanes = this.owned.size;
+  }
+
+  /** Claims, publishes and deletes one batch from the owned lanes; returns how many were sent. */
+  private async drainOnce(): Promise<number> {
+    const db = this.db;
+    if (!db || this.owned.size === 0) return 0;
+    await db.query('BEGIN');
+    try {
+      const { rows } = await db.query(
+        `SELECT id, topic, message_key AS key, payload, headers FROM outbox
+          WHERE lane = ANY($1::int[]) AND quarantined_at IS NULL
+          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [[...this.owned], this.options.batchSize],
+      );
+      if (rows.length === 0) {
+        await db.query('COMMIT');
+        return 0;
+      }
+      try {
+        await this.publisher.publish(rows as OutboxRow[]);
+      } catch (err) {
+        if (!isPermanentPublishError(err)) throw err;
+        await db.query('ROLLBACK');
+        return await this.isolatePoison(rows as OutboxRow[]);
+      }
+      await db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      await db.query('COMMIT');
+      this.stats.published += rows.length;
+      this.stats.batches++;
+      this.stats.lastPublishedAt = new Date();
+      return rows.length;
+    } catch (err) {
+      await db.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * A batch was refused for good: send its rows one at a time, in order, so the row(s) the broker
+   * refuses are quarantined with their error and every other row still goes out.
+   */
+  private async isolatePoison(rows: OutboxRow[]): Promise<number> {
+    const db = this.db!;
+    let sent = 0;
+    for (const row of rows) {
+      try {
+        await this.publisher.publish([row]);
+        await db.query('DELETE FROM outbox WHERE id = $1', [row.id]);
+        sent++;
+      } catch (err) {
+        if (!isPermanentPublishError(err)) throw err;
+        const reason = describeError(err);
+        await db.query('UPDATE outbox SET quarantined_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1', [row.id, reason]);
+        this.stats.quarantined++;
+        this.log.error(`outbox relay: quarantined outbox row ${row.id} (${row.topic}, key ${row.key}): ${reason}`);
+      }
+    }
+    this.stats.published += sent;
+    return sent + 1;
+  }
+}
+
+function isKafkaError(err: unknown): boolean {
+  return /^KafkaJS/.test((err as Error)?.name ?? '');
+}

@@ -1,0 +1,93 @@
+import { DynamicModule, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { ALL_TOPICS, deadLetterTopicOf } from '@app/contracts';
+import { createKafka, ensureTopics, kafkaClientConfig, KafkaServerRef, PrefixedKafkaServer, TopicNames } from '@app/messaging';
+import { BaseConfig } from './config/base.config';
+import { ConfigError, loadConfig } from './config/load-config';
+import { messagingOptionsFrom } from './config/messaging-options';
+import { validationExceptionFactory } from './http/validation';
+import { HttpErrorFilter } from './http/http-error.filter';
+
+const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+
+export interface ServiceDefinition<C extends BaseConfig> {
+  service: string;
+  configClass: new () => C;
+  module: (config: C) => DynamicModule;
+  /** Largest accepted JSON body. */
+  bodyLimit?: string;
+}
+
+/** Reads and validates the environment, or prints every problem and exits with status 1. */
+export function loadConfigOrExit<C extends object>(service: string, configClass: new () => C): C {
+  try {
+    return loadConfig(configClass);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${service}: cannot start. ${err.message}\nSee .env.example for every setting.\n`);
+    process.exit(1);
+  }
+}
+
+/** Creates and configures the hybrid (HTTP + Kafka) app, without listening yet. */
+export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinition<C>, config: C): Promise<NestExpressApplication> {
+  const logger = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL as LogLevel) + 1);
+  const app = await NestFactory.create<NestExpressApplication>(def.module(config), { logger, abortOnError: false, bodyParser: false });
+  app.useBodyParser('json', { limit: def.bodyLimit ?? '64kb' });
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationExceptionFactory }));
+  app.useGlobalFilters(new HttpErrorFilter());
+  app.enableShutdownHooks();
+
+  const options = messagingOptionsFrom(def.service, config);
+  const topics = new TopicNames(options.topicPrefix);
+  const kafka = createKafka(options, def.service);
+  const all = ALL_TOPICS.flatMap((t) => [t, deadLetterTopicOf(t)]).map((t) => topics.physical(t));
+  await ensureTopics(kafka, all, options.topicPartitions, options.replicationFactor);
+
+  const server = new PrefixedKafkaServer(
+    {
+      client: kafkaClientConfig(options, def.service),
+      consumer: {
+        groupId: def.service,
+        sessionTimeout: options.consumer.sessionTimeoutMs,
+        heartbeatInterval: Math.floor(options.consumer.sessionTimeoutMs / 10),
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: 100,
+        retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10000 },
+      },
+      subscribe: { fromBeginning: true },
+      run: { partitionsConsumedConcurrently: options.consumer.concurrency, autoCommit: true },
+      parser: { keepBinary: true },
+      postfixId: '',
+    },
+    topics,
+  );
+  app.get(KafkaServerRef).server = server;
+  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+  return app;
+}
+
+/** main.ts of every service: validated config, hybrid app, graceful shutdown with a time limit. */
+export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>): Promise<void> {
+  const config = loadConfigOrExit(def.service, def.configClass);
+  const logger = new Logger(def.service);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: finishing in-flight work, flushing the outbox, then exiting`);
+      setTimeout(() => {
+        logger.error(`shutdown took longer than ${config.SHUTDOWN_TIMEOUT_MS} ms; exiting now`);
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS).unref();
+    });
+  }
+  try {
+    const app = await createServiceApp(def, config);
+    await app.startAllMicroservices();
+    await app.listen(config.PORT, '0.0.0.0');
+    logger.log(`${def.service} ready on http://127.0.0.1:${config.PORT} (health: /health/ready)`);
+  } catch (err) {
+    logger.error(`${def.service} failed to start: ${(err as Error).message}`, (err as Error).stack);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,92 @@
+import { ArrayMinSize, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ToInt, ToList } from './transforms';
+
+/**
+ * Settings every service reads from its environment; see .env.example. A service's own config
+ * class extends this one. Property names are the variable names.
+ */
+export class BaseConfig {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @ToInt()
+  @IsInt({ message: 'PORT must be a TCP port number' })
+  @Min(1)
+  @Max(65535)
+  PORT: number;
+
+  @Matches(/^postgres(ql)?:\/\/[^\s/]+\/[^\s/?]+/, { message: 'DATABASE_URL must be a postgres://user@host:port/database URL' })
+  DATABASE_URL: string;
+
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DB_POOL_SIZE = 10;
+
+  @ToList()
+  @ArrayMinSize(1, { message: 'KAFKA_BROKERS must list at least one host:port' })
+  @Matches(/^[^\s:,]+:\d{1,5}$/, { each: true, message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
+  KAFKA_BROKERS: string[];
+
+  @IsOptional()
+  @Matches(/^[a-zA-Z0-9._-]{0,100}$/, { message: 'KAFKA_TOPIC_PREFIX may only hold letters, digits, dots, dashes and underscores' })
+  KAFKA_TOPIC_PREFIX = '';
+
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  KAFKA_TOPIC_PARTITIONS = 6;
+
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  KAFKA_REPLICATION_FACTOR = 1;
+
+  @ToInt()
+  @IsInt()
+  @Min(6000)
+  @Max(300000)
+  KAFKA_SESSION_TIMEOUT_MS = 30000;
+
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  CONSUMER_CONCURRENCY = 3;
+
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  OUTBOX_LANES = 16;
+
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  OUTBOX_BATCH_SIZE = 500;
+
+  @ToInt()
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  OUTBOX_POLL_INTERVAL_MS = 1000;
+
+  @ToInt()
+  @IsInt()
+  @Min(1000)
+  OUTBOX_BACKLOG_MAX_AGE_MS = 60000;
+
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(300000)
+  SHUTDOWN_TIMEOUT_MS = 15000;
+
+  @IsString()
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL = 'log';
+}

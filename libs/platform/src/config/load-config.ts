@@ -1,0 +1,34 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { describeValidationErrors } from '@app/contracts';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads `env` into a validated instance of `configClass`. Every problem is collected, so one run
+ * names every missing or bad variable. Property names are the environment variable names.
+ */
+export function loadConfig<T extends object>(configClass: new () => T, env: NodeJS.ProcessEnv = process.env): T {
+  const plain: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value !== '') plain[key] = value;
+  }
+  const config = plainToInstance(configClass, plain, { exposeDefaultValues: true, excludeExtraneousValues: false });
+  const errors = validateSync(config, { skipMissingProperties: false, forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const problems = errors.flatMap((e) => {
+      const got = e.value === undefined ? 'it is not set' : `got "${String(e.value)}"`;
+      return describeValidationErrors([e]).map((m) => `${m} (${got})`);
+    });
+    throw new ConfigError(problems);
+  }
+  // keep only declared settings, not the whole process environment
+  const declared = new (configClass as new () => T)();
+  for (const key of Object.keys(declared)) (declared as Record<string, unknown>)[key] = (config as Record<string, unknown>)[key];
+  return declared;
+}

@@ -1,0 +1,24 @@
+import { MessagingOptions } from '@app/messaging';
+import { BaseConfig } from './base.config';
+
+export function messagingOptionsFrom(service: string, config: BaseConfig): MessagingOptions {
+  return {
+    service,
+    brokers: config.KAFKA_BROKERS,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    topicPartitions: config.KAFKA_TOPIC_PARTITIONS,
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    databaseUrl: config.DATABASE_URL,
+    outbox: {
+      lanes: config.OUTBOX_LANES,
+      batchSize: config.OUTBOX_BATCH_SIZE,
+      pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+      backlogMaxAgeMs: config.OUTBOX_BACKLOG_MAX_AGE_MS,
+    },
+    consumer: {
+      concurrency: config.CONSUMER_CONCURRENCY,
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    },
+    verboseKafkaLogs: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'verbose',
+  };
+}

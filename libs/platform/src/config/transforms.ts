@@ -1,0 +1,20 @@
+import { Transform } from 'class-transformer';
+
+/** Environment strings to numbers; anything that is not a number stays as given so validation names it. */
+export const ToInt = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string') return value;
+    return /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  });
+
+export const ToBool = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string') return value;
+    const v = value.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(v)) return true;
+    if (['false', '0', 'no', 'off'].includes(v)) return false;
+    return value;
+  });
+
+export const ToList = () =>
+  Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value));

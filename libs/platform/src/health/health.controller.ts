@@ -1,0 +1,54 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { KafkaProbeService, MESSAGING_OPTIONS, MessagingOptions, OutboxRelayService } from '@app/messaging';
+
+/**
+ * `/health/live`: the process answers (restart it if not). `/health/ready`: it can do its work
+ * (database, Kafka broker and consumer, outbox not falling behind); take it out of rotation if not.
+ */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly kafka: KafkaProbeService,
+    private readonly relay: OutboxRelayService,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => this.db.pingCheck('database', { timeout: 2000 }),
+      () => this.kafkaCheck(),
+      () => this.outboxCheck(),
+    ]);
+  }
+
+  private async kafkaCheck() {
+    const check = this.indicators.check('kafka');
+    const probe = await this.kafka.probe();
+    const consumerOk = !['crashed', 'stopped', 'disconnected'].includes(probe.consumer);
+    return probe.brokerReachable && consumerOk ? check.up({ consumer: probe.consumer }) : check.down({ consumer: probe.consumer, error: probe.error ?? `consumer ${probe.consumer}` });
+  }
+
+  private async outboxCheck() {
+    const check = this.indicators.check('outbox');
+    try {
+      const backlog = await this.relay.backlog();
+      const stats = this.relay.relay.stats;
+      const details = { ...backlog, maxAgeMs: this.options.outbox.backlogMaxAgeMs, published: stats.published, failures: stats.failures, ownedLanes: stats.ownedLanes, lastError: stats.lastError };
+      return backlog.oldestAgeMs <= this.options.outbox.backlogMaxAgeMs ? check.up(details) : check.down(details);
+    } catch (err) {
+      return check.down({ error: (err as Error).message });
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { TerminusModule } from '@nestjs/terminus';
+import { MessagingModule, MessagingTables1732300000000 } from '@app/messaging';
+import { BaseConfig } from './config/base.config';
+import { messagingOptionsFrom } from './config/messaging-options';
+import { HealthController } from './health/health.controller';
+
+export interface ServiceModuleOptions {
+  service: string;
+  config: BaseConfig;
+  entities: Function[];
+  /** The service's own migrations; the messaging tables' migration is added first. */
+  migrations: Function[];
+}
+
+/**
+ * What every service shares: its validated config (also through @nestjs/config), its own
+ * database through TypeORM with migrations run at start, messaging, and health endpoints.
+ */
+@Module({})
+export class ServiceModule {
+  static forRoot(options: ServiceModuleOptions): DynamicModule {
+    const { config } = options;
+    return {
+      module: ServiceModule,
+      global: true,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ ...config })] }),
+        TypeOrmModule.forRoot({
+          type: 'postgres',
+          url: config.DATABASE_URL,
+          entities: options.entities,
+          migrations: [MessagingTables1732300000000, ...options.migrations],
+          migrationsRun: true,
+          migrationsTransactionMode: 'each',
+          synchronize: false,
+          applicationName: options.service,
+          extra: { max: config.DB_POOL_SIZE, connectionTimeoutMillis: 5000 },
+          retryAttempts: 5,
+          retryDelay: 1000,
+          logging: ['error', 'migration'],
+        }),
+        MessagingModule.forRoot(messagingOptionsFrom(options.service, config)),
+        TerminusModule.forRoot({ logger: false }),
+      ],
+      controllers: [HealthController],
+      providers: [{ provide: BaseConfig, useValue: config }, { provide: config.constructor, useValue: config }],
+      exports: [BaseConfig, config.constructor as Function],
+    };
+  }
+}
