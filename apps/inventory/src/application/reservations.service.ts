@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { EventEnvelope, OrderPlacedV1, StockRejectedV1, StockReleasedV1, StockReservedV1 } from '@app/contracts';
+import { Outbox } from '@app/messaging';
+import { decideReservation, nextReservationStatus } from '../domain/stock';
+import { StockDelta, StockRepository } from '../persistence/stock.repository';
+
+type Step = 'release' | 'ship' | 'return';
+
+/** Reserves an order's stock (all lines or none) and moves reservations along the saga. */
+@Injectable()
+export class ReservationsService {
+  constructor(
+    private readonly stock: StockRepository,
+    private readonly outbox: Outbox,
+  ) {}
+
+  async reserve(tx: EntityManager, placed: EventEnvelope<OrderPlacedV1>, now = new Date()): Promise<void> {
+    if (await this.stock.lockReservation(tx, placed.orderId)) return; // already decided
+    const products = await this.stock.lockProducts(tx, placed.data.lines.map((l) => l.sku));
+    const decision = decideReservation(placed.data.lines, products);
+    const context = { orderId: placed.orderId, correlationId: placed.correlationId, causationId: placed.id, occurredAt: now };
+    if (!decision.ok) {
+      await this.outbox.enqueue(tx, [{ ...context, data: Object.assign(new StockRejectedV1(), { reasons: decision.reasons }) }]);
+      return;
+    }
+    await this.stock.applyDeltas(tx, decision.lines.map((l) => ({ sku: l.sku, available: -l.quantity, reserved: l.quantity, shipped: 0 })));
+    await this.stock.insertReservation(tx, placed.orderId, decision.lines, decision.totalCents, now);
+    const data = Object.assign(new StockReservedV1(), { lines: decision.lines, totalCents: decision.totalCents, currency: decision.currency });
+    await this.outbox.enqueue(tx, [{ ...context, data }]);
+  }
+
+  /**
+   * release: a RESERVED order was cancelled or its shipment failed -> units back to available.
+   * ship: its shipment is scheduled -> units leave reserved for shipped.
+   * return: a scheduled shipment was cancelled -> shipped units back to available.
+   */
+  async move(tx: EntityManager, cause: EventEnvelope<object>, step: Step, now = new Date()): Promise<void> {
+    const reservation = await this.stock.lockReservation(tx, cause.orderId);
+    if (!reservation) return;
+    const next = nextReservationStatus(reservation.status, step);
+    if (!next) return; // late or repeated: the reservation has already moved on
+    await this.stock.lockProducts(tx, reservation.lines.map((l) => l.sku));
+    const deltas: StockDelta[] = reservation.lines.map((l) => {
+      switch (step) {
+        case 'release':
+          return { sku: l.sku, available: l.quantity, reserved: -l.quantity, shipped: 0 };
+        case 'ship':
+          return { sku: l.sku, available: 0, reserved: -l.quantity, shipped: l.quantity };
+        case 'return':
+          return { sku: l.sku, available: l.quantity, reserved: 0, shipped: -l.quantity };
+      }
+    });
+    await this.stock.applyDeltas(tx, deltas);
+    await this.stock.setReservationStatus(tx, cause.orderId, next, now);
+    if (next === 'RELEASED') {
+      const data = Object.assign(new StockReleasedV1(), { cause: cause.type });
+      await this.outbox.enqueue(tx, [{ data, orderId: cause.orderId, correlationId: cause.correlationId, causationId: cause.id, occurredAt: now }]);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ServiceModule } from '@app/platform';
+import { InventoryConfig } from './config';
+import { ProductEntity, ReservationEntity } from './persistence/entities';
+import { Inventory1732300000200 } from './persistence/migrations/1732300000200-inventory';
+import { StockRepository } from './persistence/stock.repository';
+import { ReservationsService } from './application/reservations.service';
+import { CatalogService } from './application/catalog.service';
+import { DemoSeedService } from './application/demo-seed.service';
+import { ProductsController } from './http/products.controller';
+import { AdminGuard } from './http/admin.guard';
+import { InventoryEventsConsumer } from './consumers/inventory-events.consumer';
+
+@Module({})
+export class InventoryModule {
+  static register(config: InventoryConfig): DynamicModule {
+    return {
+      module: InventoryModule,
+      imports: [
+        ServiceModule.forRoot({ service: 'inventory', config, entities: [ProductEntity, ReservationEntity], migrations: [Inventory1732300000200] }),
+      ],
+      controllers: [ProductsController, InventoryEventsConsumer],
+      providers: [StockRepository, ReservationsService, CatalogService, DemoSeedService, AdminGuard],
+    };
+  }
+}

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runService } from '@app/platform';
+import { inventoryService } from './inventory.service';
+
+void runService(inventoryService);

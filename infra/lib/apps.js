@@ -1,0 +1,77 @@
+'use strict';
+// Builds and runs the three services as child processes against the local infrastructure.
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const { spawn, spawnSync } = require('node:child_process');
+const { waitFor, stopProcess, log } = require('./proc');
+const { envFor } = require('./stack');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const APPS = [
+  { name: 'orders', port: 3000 },
+  { name: 'inventory', port: 3001 },
+  { name: 'shipping', port: 3002 },
+];
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds each app whose bundle is missing or older than the sources. */
+function buildApps(names = APPS.map((a) => a.name)) {
+  const sources = Math.max(newestMtime(path.join(ROOT, 'libs')), ...names.map((n) => newestMtime(path.join(ROOT, 'apps', n, 'src'))));
+  for (const name of names) {
+    const bundle = path.join(ROOT, 'dist', 'apps', name, 'main.js');
+    if (fs.existsSync(bundle) && fs.statSync(bundle).mtimeMs >= sources) continue;
+    log(`building ${name}...`);
+    const r = spawnSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', name], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error(`nest build ${name} failed`);
+  }
+}
+
+/** The environment of one app: infrastructure endpoints, its port, and the caller's settings. */
+function appEnv(state, app, extra = {}) {
+  return { ...process.env, ...envFor(state, app.name), PORT: String(app.port), ...extra };
+}
+
+/** Starts an app from its bundle; output goes to `logFile` (or is inherited). */
+function startApp(app, env, logFile) {
+  const out = logFile ? fs.openSync(logFile, 'a') : 'inherit';
+  const child = spawn(process.execPath, ['--enable-source-maps', path.join(ROOT, 'dist', 'apps', app.name, 'main.js')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
+  if (logFile) fs.closeSync(out);
+  return child;
+}
+
+async function waitReady(app, { timeoutMs = 60_000, child } = {}) {
+  await waitFor(
+    `${app.name} /health/ready`,
+    async () => {
+      if (child && child.exitCode !== null) throw new Error(`${app.name} exited with code ${child.exitCode}`);
+      const res = await fetch(`http://127.0.0.1:${app.port}/health/ready`);
+      return res.ok;
+    },
+    { timeoutMs, intervalMs: 300 },
+  );
+}
+
+async function stopApp(child) {
+  if (child && child.exitCode === null) await stopProcess(child.pid, { signal: 'SIGTERM', graceMs: 20_000 });
+}
+
+function randomToken() {
+  return crypto.randomBytes(18).toString('base64url');
+}
+
+module.exports = { APPS, ROOT, buildApps, appEnv, startApp, waitReady, stopApp, randomToken };
