@@ -45,6 +45,7 @@ function isUp(state) {
  */
 async function up({ dir, kafkaPort = 0, pgPort = 0, databaseUrl, durable = true, databases = {}, quiet = false }) {
   fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o755); // PostgreSQL may run as another user (when we are root) and must reach its folder
   const existing = readState(dir);
   if (isUp(existing)) {
     if (!quiet) log(`already up (Kafka ${existing.kafka.brokers}, PostgreSQL ${redact(existing.postgres.url)})`);
@@ -53,12 +54,18 @@ async function up({ dir, kafkaPort = 0, pgPort = 0, databaseUrl, durable = true,
   if (existing) await down({ dir, quiet: true });
 
   const names = Object.fromEntries(SERVICES.map((s) => [s, databases[s] || s]));
-  const [k, pg] = await Promise.all([
+  const [kResult, pgResult] = await Promise.allSettled([
     (async () => kafka.startKafka({ dir: path.join(dir, 'kafka'), port: await portOr(kafkaPort), quiet }))(),
     databaseUrl
       ? Promise.resolve({ embedded: false, url: databaseUrl })
       : (async () => postgres.startEmbedded({ dir: path.join(dir, 'postgres'), port: await portOr(pgPort), durable, quiet }))(),
   ]);
+  if (kResult.status === 'rejected' || pgResult.status === 'rejected') {
+    await down({ dir, quiet: true }); // whichever did start must not be left running
+    throw kResult.status === 'rejected' ? kResult.reason : pgResult.reason;
+  }
+  const k = kResult.value;
+  const pg = pgResult.value;
   const state = { kafka: k, postgres: pg, databases: names, owner: process.pid };
   fs.writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
   await postgres.ensureDatabases(pg.url, Object.values(names));
@@ -66,8 +73,23 @@ async function up({ dir, kafkaPort = 0, pgPort = 0, databaseUrl, durable = true,
   return state;
 }
 
-async function down({ dir, quiet = false }) {
+/** What runs in `dir`, from state.json or, when `up` did not get to write it, from the parts' own files. */
+function partsOf(dir) {
   const state = readState(dir);
+  if (state) return state;
+  let k = null;
+  try {
+    k = JSON.parse(fs.readFileSync(path.join(dir, 'kafka', 'kafka.json'), 'utf8'));
+  } catch {
+    /* no broker was started */
+  }
+  const pgDir = path.join(dir, 'postgres');
+  const pg = fs.existsSync(path.join(pgDir, 'data', 'postmaster.pid')) ? { embedded: true, dir: pgDir } : null;
+  return k || pg ? { kafka: k, postgres: pg } : null;
+}
+
+async function down({ dir, quiet = false }) {
+  const state = partsOf(dir);
   if (!state) {
     if (!quiet) log('nothing to stop');
     return;

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { ServerKafka, KafkaOptions } from '@nestjs/microservices';
 import type { Consumer, EachMessagePayload } from 'kafkajs';
 import { TopicNames } from './topic-names';
@@ -20,6 +21,23 @@ export class PrefixedKafkaServer extends ServerKafka {
 
   get state(): string {
     return this.consumerState;
+  }
+
+  /**
+   * kafkajs restarts a crashed consumer by itself and then only says so with GROUP_JOIN, so that
+   * event marks it connected again. A crash it will not restart from leaves a service that can
+   * no longer consume: it shuts down so that the orchestrator (or npm start) can start it again.
+   */
+  override registerConsumerEventListeners(): void {
+    super.registerConsumerEventListeners();
+    const consumer = this.consumer;
+    if (!consumer) return;
+    consumer.on(consumer.events.GROUP_JOIN, () => (this.consumerState = 'connected'));
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (event.payload.restart) return;
+      new Logger('Kafka').error(`consumer crashed and will not restart (${event.payload.error?.message}); shutting down`);
+      process.kill(process.pid, 'SIGTERM');
+    });
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {

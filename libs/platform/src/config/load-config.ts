@@ -21,9 +21,10 @@ export function loadConfig<T extends object>(configClass: new () => T, env: Node
   const config = plainToInstance(configClass, plain, { exposeDefaultValues: true, excludeExtraneousValues: false });
   const errors = validateSync(config, { skipMissingProperties: false, forbidUnknownValues: true });
   if (errors.length > 0) {
-    const problems = errors.flatMap((e) => {
-      const got = e.value === undefined ? 'it is not set' : `got "${String(e.value)}"`;
-      return describeValidationErrors([e]).map((m) => `${m} (${got})`);
+    // one line per variable, however many of its rules failed
+    const problems = errors.map((e) => {
+      const messages = describeValidationErrors([e]);
+      return e.value === undefined ? `${e.property} is not set: ${messages[0]}` : `${messages.join('; ')} (got "${String(e.value)}")`;
     });
     throw new ConfigError(problems);
   }

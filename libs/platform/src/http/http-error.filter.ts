@@ -25,7 +25,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const res = host.switchToHttp().getResponse<Response>();
     const { status, body } = this.toResponse(exception);
-    if (status >= 500) this.logger.error((exception as Error)?.stack ?? String(exception));
+    if (status >= 500 && !(exception instanceof HttpException)) this.logger.error((exception as Error)?.stack ?? String(exception));
     res.status(status).json(body);
   }
 

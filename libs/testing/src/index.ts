@@ -1,0 +1,5 @@
+export * from './infra';
+export * from './wait';
+export * from './environment';
+export * from './service-app';
+export * from './kafka';

@@ -1,0 +1,78 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ChildProcess, spawn } from 'node:child_process';
+import { INestApplication } from '@nestjs/common';
+import { BaseConfig, createServiceApp, loadConfig, ServiceDefinition } from '@app/platform';
+import { waitUntil } from './wait';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+export interface RunningApp {
+  app: INestApplication;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Boots a service inside the test process (real broker and database), on a free port. */
+export async function startInProcess<C extends BaseConfig>(def: ServiceDefinition<C>, env: Record<string, string>): Promise<RunningApp> {
+  const config = loadConfig(def.configClass, { LOG_LEVEL: 'warn', KAFKA_SESSION_TIMEOUT_MS: '10000', ...env, PORT: '1' });
+  const app = await createServiceApp(def, config);
+  await app.startAllMicroservices();
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+export interface SpawnedService {
+  name: string;
+  url: string;
+  port: number;
+  child: ChildProcess;
+  logFile: string;
+  /** SIGTERM and wait (graceful shutdown). */
+  stop(): Promise<number | null>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+  logs(): string;
+}
+
+/** Runs a built service bundle (dist/apps/<name>/main.js) as its own process. */
+export async function spawnService(name: string, env: Record<string, string>, { waitReady = true } = {}): Promise<SpawnedService> {
+  const port = Number(env.PORT);
+  const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `eos-${name}-`)), `${name}.log`);
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', name, 'main.js')], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', KAFKA_SESSION_TIMEOUT_MS: '10000', ...env },
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const service: SpawnedService = {
+    name,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    child,
+    logFile,
+    logs: () => fs.readFileSync(logFile, 'utf8'),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  if (waitReady) {
+    await waitUntil(
+      `${name} to be ready`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${service.logs().slice(-3000)}`);
+        return (await fetch(`${service.url}/health/ready`).catch(() => null))?.ok;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+  }
+  return service;
+}
