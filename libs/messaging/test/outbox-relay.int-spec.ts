@@ -1,0 +1,93 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Topics } from '@app/contracts';
+import { infra, readTopics, sharedInfra, uniqueTopicPrefix, waitUntil } from '@app/testing';
+import { OutboxRelay } from '../src';
+import { createOutboxDb, createTopics, enqueueSequences, firstOccurrences, OutboxDb, range, sequenced, sequencesByKey, startRelay, uuids } from './harness';
+
+const topicOf = (prefix: string) => `${prefix}${Topics.OrdersEvents}`;
+
+describe('outbox relay (real Kafka, real PostgreSQL)', () => {
+  const { brokers } = sharedInfra();
+  let db: OutboxDb;
+  const relays: OutboxRelay[] = [];
+
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    await db?.close();
+  });
+
+  it('publishes a committed event exactly once, and nothing for a rolled-back transaction', async () => {
+    const prefix = uniqueTopicPrefix();
+    await createTopics(brokers, prefix);
+    db = await createOutboxDb();
+    relays.push(startRelay(db.url, brokers, prefix));
+    const [committedKey, rolledBackKey] = uuids(2);
+
+    await db.dataSource.transaction((tx) => db.outbox.enqueue(tx, [sequenced(committedKey, 1)]));
+    await expect(
+      db.dataSource.transaction(async (tx) => {
+        await db.outbox.enqueue(tx, [sequenced(rolledBackKey, 2)]);
+        throw new Error('business rule failed after the enqueue');
+      }),
+    ).rejects.toThrow('business rule failed');
+
+    // read until nothing more arrives for 3 s after the first message
+    const messages = await readTopics(brokers, [topicOf(prefix)], { idleMs: 3000, timeoutMs: 30_000 });
+    expect(messages.map((m) => m.key!.toString())).toEqual([committedKey]);
+    expect(JSON.parse(messages[0].value!.toString())).toMatchObject({ type: 'OrderCancelled', orderId: committedKey, data: { reason: 'seq:1' } });
+    expect(messages[0].headers!['event-type']!.toString()).toBe('OrderCancelled');
+    expect(await db.dataSource.query('SELECT count(*)::int AS n FROM outbox')).toEqual([{ n: 0 }]);
+  });
+
+  it('three relays over one outbox: 20,000 events over 200 keys all reach Kafka, each once, in commit order per key', async () => {
+    const prefix = uniqueTopicPrefix();
+    await createTopics(brokers, prefix);
+    db = await createOutboxDb();
+    relays.push(...range(3).map(() => startRelay(db.url, brokers, prefix)));
+    // leaderless sharing: every relay ends up with a fair share, and every lane has an owner
+    await waitUntil('the 16 lanes to be shared by the three relays', () => relays.every((r) => r.stats.ownedLanes >= 5) && relays.reduce((n, r) => n + r.stats.ownedLanes, 0) === 16, { timeoutMs: 15_000 });
+
+    const keys = uuids(200);
+    await enqueueSequences(db, keys, 100, { parallel: 20 });
+
+    const messages = await readTopics(brokers, [topicOf(prefix)], { expected: 20_000, timeoutMs: 120_000 });
+    const byKey = sequencesByKey(messages);
+    expect(byKey.size).toBe(200);
+    for (const key of keys) expect(byKey.get(key)).toEqual(range(100));
+    expect(messages).toHaveLength(20_000);
+    // the work really was shared
+    for (const relay of relays) expect(relay.stats.published).toBeGreaterThan(0);
+  });
+
+  it('keeps events while the broker is down and publishes all of them, in order per key, once it is back', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eos-relay-kafka-'));
+    let kafka = await infra.startKafka({ dir, quiet: true });
+    try {
+      const prefix = uniqueTopicPrefix();
+      await createTopics(kafka.brokers, prefix);
+      db = await createOutboxDb();
+      const relay = startRelay(db.url, kafka.brokers, prefix);
+      relays.push(relay);
+      await waitUntil('the relay to own its lanes', () => relay.stats.ownedLanes === 16);
+
+      await infra.stopKafka(kafka);
+      const keys = uuids(50);
+      await enqueueSequences(db, keys, 20, { parallel: 10 }); // 1,000 events while the broker is down
+      await waitUntil('the relay to notice the broker is gone', () => relay.stats.failures > 0, { timeoutMs: 60_000 });
+      expect(await db.dataSource.query('SELECT count(*)::int AS n FROM outbox')).toEqual([{ n: 1000 }]);
+
+      kafka = await infra.startKafka({ dir, port: kafka.port, controllerPort: kafka.controllerPort, quiet: true });
+      await waitUntil('the outbox to drain', async () => (await db.dataSource.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0, { timeoutMs: 90_000, intervalMs: 500 });
+
+      const messages = await readTopics(kafka.brokers, [topicOf(prefix)], { expected: 1000, timeoutMs: 60_000 });
+      const byKey = sequencesByKey(messages);
+      for (const key of keys) expect(firstOccurrences(byKey.get(key)!)).toEqual(range(20));
+    } finally {
+      await Promise.all(relays.splice(0).map((r) => r.stop()));
+      await infra.stopKafka(kafka);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
