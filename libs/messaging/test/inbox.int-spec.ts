@@ -1,0 +1,116 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DeadLetterHeaders, EventEnvelope, headersOf, OrderCancelledV1, Topics } from '@app/contracts';
+import { createDatabase, dropDatabase, infra, PostgresHandle, query, readTopics, RunningApp, sharedInfra, startInProcess, testKafka, uniqueTopicPrefix, waitUntil } from '@app/testing';
+import { probeService } from './fixtures/probe.service';
+
+function envelope(orderId: string, reason: string, overrides: Partial<EventEnvelope> = {}): EventEnvelope {
+  return { id: randomUUID(), type: OrderCancelledV1.type, version: 1, occurredAt: new Date().toISOString(), orderId, correlationId: orderId, causationId: null, data: { reason }, ...overrides };
+}
+
+/** Produces values with one key (so one partition) and returns where each one landed. */
+async function send(brokers: string, topic: string, key: string, values: string[]): Promise<{ partition: number; offset: string }[]> {
+  const producer = testKafka(brokers).producer();
+  await producer.connect();
+  const placed: { partition: number; offset: string }[] = [];
+  for (const value of values) {
+    const [meta] = await producer.send({ topic, acks: -1, messages: [{ key, value }] });
+    placed.push({ partition: meta.partition, offset: meta.baseOffset! });
+  }
+  await producer.disconnect();
+  return placed;
+}
+
+const applied = (url: string, reason: string) => query(url, 'SELECT applied_count FROM effects WHERE reason = $1', [reason]).then((r) => r[0]?.applied_count as number | undefined);
+
+describe('inbox consumer (real Kafka, real PostgreSQL)', () => {
+  const { brokers } = sharedInfra();
+  const prefix = uniqueTopicPrefix();
+  const topic = `${prefix}${Topics.OrdersEvents}`;
+  let databaseUrl: string;
+  let probe: RunningApp;
+
+  beforeAll(async () => {
+    databaseUrl = await createDatabase('probe');
+    probe = await startInProcess(probeService, { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix });
+  });
+
+  afterAll(async () => {
+    await probe?.close();
+    await dropDatabase(databaseUrl);
+  });
+
+  it('a duplicate delivery is acknowledged and changes nothing', async () => {
+    const orderId = randomUUID();
+    const first = envelope(orderId, 'dup-1');
+    await send(brokers, topic, orderId, [JSON.stringify(first), JSON.stringify(first), JSON.stringify(envelope(orderId, 'dup-after'))]);
+    await waitUntil('the event after the duplicate to be applied', () => applied(databaseUrl, 'dup-after'));
+    expect(await applied(databaseUrl, 'dup-1')).toBe(1);
+    expect(await query(databaseUrl, 'SELECT count(*)::int AS n FROM inbox WHERE event_id = $1', [first.id])).toEqual([{ n: 1 }]);
+  });
+
+  it('poison messages go to the dead-letter topic with their origin and error, and the partition moves on', async () => {
+    const orderId = randomUUID();
+    const values = [
+      'this is not JSON',
+      JSON.stringify(envelope(orderId, 'x'.repeat(600))), // data fails validation (reason too long)
+      JSON.stringify(envelope(orderId, 'v9', { version: 9 })),
+      JSON.stringify({ hello: 'world' }),
+      JSON.stringify(envelope(orderId, 'after-poison')),
+    ];
+    const placed = await send(brokers, topic, orderId, values);
+    await waitUntil('the valid message after the poison to be applied', () => applied(databaseUrl, 'after-poison'));
+
+    const dead = await readTopics(brokers, [`${topic}.dlt`], { expected: 4 });
+    const headers = dead.map((m) => Object.fromEntries(Object.entries(m.headers!).map(([k, v]) => [k, v!.toString()])));
+    expect(headers.map((h) => h[DeadLetterHeaders.ErrorCode])).toEqual(['NOT_JSON', 'INVALID_DATA', 'UNKNOWN_VERSION', 'BAD_ENVELOPE']);
+    expect(headers.map((h) => h[DeadLetterHeaders.OriginalOffset])).toEqual(placed.slice(0, 4).map((p) => p.offset));
+    for (const h of headers) {
+      expect(h[DeadLetterHeaders.OriginalTopic]).toBe(topic);
+      expect(h[DeadLetterHeaders.OriginalPartition]).toBe(String(placed[0].partition));
+      expect(h[DeadLetterHeaders.OriginalKey]).toBe(orderId);
+      expect(h[DeadLetterHeaders.Consumer]).toBe('probe');
+    }
+    expect(headers[1][DeadLetterHeaders.ErrorMessage]).toMatch(/reason must be shorter than or equal to 500 characters/);
+    expect(dead.map((m) => m.value!.toString())).toEqual(values.slice(0, 4)); // the original bytes, untouched
+    expect(await query(databaseUrl, 'SELECT count(*)::int AS n FROM effects WHERE order_id = $1', [orderId])).toEqual([{ n: 1 }]);
+  });
+});
+
+describe('inbox consumer whose database goes down for a while', () => {
+  const { brokers } = sharedInfra();
+  const prefix = uniqueTopicPrefix();
+  const topic = `${prefix}${Topics.OrdersEvents}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eos-inbox-pg-'));
+  let pg: PostgresHandle;
+  let databaseUrl: string;
+  let probe: RunningApp;
+
+  beforeAll(async () => {
+    pg = await infra.startPostgres({ dir, durable: false, quiet: true });
+    databaseUrl = await createDatabase('probe', pg.url);
+    probe = await startInProcess(probeService, { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix });
+  });
+
+  afterAll(async () => {
+    await probe?.close().catch(() => {});
+    await infra.stopPostgres(pg);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('retries and then applies the message once: not dead-lettered, not skipped', async () => {
+    const orderId = randomUUID();
+    await infra.stopPostgres(pg);
+    await send(brokers, topic, orderId, [JSON.stringify(envelope(orderId, 'while-down')), JSON.stringify(envelope(orderId, 'next-in-line'))]);
+    await new Promise((r) => setTimeout(r, 5000)); // the consumer keeps failing for a while
+
+    pg = await infra.startPostgres({ dir, port: pg.port, durable: false, quiet: true });
+    await waitUntil('both messages to be applied after the database is back', async () => (await applied(databaseUrl, 'next-in-line')) === 1, { timeoutMs: 60_000, intervalMs: 500 });
+    expect(await applied(databaseUrl, 'while-down')).toBe(1);
+    const [first, second] = await query(databaseUrl, `SELECT reason FROM effects ORDER BY applied_at`);
+    expect([first.reason, second.reason]).toEqual(['while-down', 'next-in-line']);
+    expect(await readTopics(brokers, [`${topic}.dlt`], { idleMs: 1000, timeoutMs: 3000 }).catch(() => [])).toEqual([]);
+  });
+});
