@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DeadLetterHeaders, EventEnvelope, headersOf, OrderCancelledV1, Topics } from '@app/contracts';
+import { DeadLetterHeaders, EventEnvelope, OrderCancelledV1, Topics } from '@app/contracts';
 import { createDatabase, dropDatabase, infra, PostgresHandle, query, readTopics, RunningApp, sharedInfra, startInProcess, testKafka, uniqueTopicPrefix, waitUntil } from '@app/testing';
 import { probeService } from './fixtures/probe.service';
 

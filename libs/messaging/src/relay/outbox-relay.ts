@@ -31,7 +31,6 @@ export interface OutboxBacklog {
   quarantined: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Publishes committed outbox rows to Kafka, then deletes them. Any number of instances may run

@@ -1,0 +1,49 @@
+// ESLint flat config, as a Nest project has it: typescript-eslint's recommended rules, Prettier
+// for formatting (no style rules here), and the layer rules of DESIGN.md.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'infra/kafka/libs/**', 'eslint.config.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    languageOptions: { globals: { ...globals.node, ...globals.jest } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-function-type': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['infra/**/*.js', 'jest.config.js', 'bench/**/*.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // contracts are what services share: no Nest, no TypeORM, no service code
+    files: ['libs/contracts/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'typeorm', '@app/*', '**/apps/**'] }] },
+  },
+  {
+    // libs never import apps
+    files: ['libs/**/*.ts'],
+    ignores: ['libs/**/test/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/apps/**'] }] },
+  },
+  {
+    // apps never import other apps; only @app/contracts is shared between services
+    files: ['apps/orders/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/inventory/**', '**/shipping/**'] }] },
+  },
+  {
+    files: ['apps/inventory/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/orders/**', '**/shipping/**'] }] },
+  },
+  {
+    files: ['apps/shipping/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/orders/**', '**/inventory/**'] }] },
+  },
+);
