@@ -1,0 +1,37 @@
+import { BaseConfig } from './base.config';
+import { ConfigError, loadConfig } from './load-config';
+
+class TestConfig extends BaseConfig {
+  override PORT = 3000;
+}
+
+const GOOD = { DATABASE_URL: 'postgres://u@h:5432/db', KAFKA_BROKERS: 'a:9092, b:9093' };
+
+describe('loadConfig', () => {
+  it('applies defaults and converts types', () => {
+    const config = loadConfig(TestConfig, { ...GOOD, OUTBOX_LANES: '32' });
+    expect(config.PORT).toBe(3000);
+    expect(config.KAFKA_BROKERS).toEqual(['a:9092', 'b:9093']);
+    expect(config.OUTBOX_LANES).toBe(32);
+    expect(config.KAFKA_TOPIC_PREFIX).toBe('');
+  });
+
+  it('keeps only declared settings, not the whole environment', () => {
+    expect(Object.keys(loadConfig(TestConfig, { ...GOOD, HOME: '/root' }))).not.toContain('HOME');
+  });
+
+  it('names every bad variable in one error, one line each', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig(TestConfig, { DATABASE_URL: 'mysql://x', PORT: '70000', LOG_LEVEL: 'loud' });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toHaveLength(4);
+    expect(error!.message).toMatch(/DATABASE_URL must be a postgres:\/\/.*\(got "mysql:\/\/x"\)/);
+    expect(error!.message).toMatch(/KAFKA_BROKERS is not set/);
+    expect(error!.message).toMatch(/PORT must not be greater than 65535 \(got "70000"\)/);
+    expect(error!.message).toMatch(/LOG_LEVEL/);
+  });
+});
