@@ -3,3 +3,4 @@ export * from './wait';
 export * from './environment';
 export * from './service-app';
 export * from './kafka';
+export * from './saga-stack';

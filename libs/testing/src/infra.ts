@@ -34,3 +34,6 @@ export const infra = {
   stackDown: stackLib.down,
   readState: stackLib.readState,
 };
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const freePort: () => Promise<number> = require('../../../infra/lib/ports').freePort;
