@@ -83,12 +83,13 @@ describe('inbox consumer whose database goes down for a while', () => {
   const { brokers } = sharedInfra();
   const prefix = uniqueTopicPrefix();
   const topic = `${prefix}${Topics.OrdersEvents}`;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eos-inbox-pg-'));
+  let dir: string;
   let pg: PostgresHandle;
   let databaseUrl: string;
   let probe: RunningApp;
 
   beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eos-inbox-pg-'));
     pg = await infra.startPostgres({ dir, durable: false, quiet: true });
     databaseUrl = await createDatabase('probe', pg.url);
     probe = await startInProcess(probeService, { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix });
