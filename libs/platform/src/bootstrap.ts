@@ -54,7 +54,8 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
         heartbeatInterval: Math.floor(options.consumer.sessionTimeoutMs / 10),
         allowAutoTopicCreation: false,
         maxWaitTimeInMs: 100,
-        retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10000 },
+        // the server restarts crashed consumers itself (and stops doing so when closed)
+        retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10000, restartOnFailure: async () => false },
       },
       subscribe: { fromBeginning: true },
       run: { partitionsConsumedConcurrently: options.consumer.concurrency, autoCommit: true },

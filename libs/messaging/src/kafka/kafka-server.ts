@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { ServerKafka, KafkaOptions } from '@nestjs/microservices';
 import type { Consumer, EachMessagePayload } from 'kafkajs';
 import { TopicNames } from './topic-names';
@@ -10,6 +9,9 @@ import { TopicNames } from './topic-names';
  */
 export class PrefixedKafkaServer extends ServerKafka {
   private consumerState = 'starting';
+  private closing = false;
+  private restartAttempt = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
 
   constructor(
     options: KafkaOptions['options'],
@@ -24,20 +26,51 @@ export class PrefixedKafkaServer extends ServerKafka {
   }
 
   /**
-   * kafkajs restarts a crashed consumer by itself and then only says so with GROUP_JOIN, so that
-   * event marks it connected again. A crash it will not restart from leaves a service that can
-   * no longer consume: it shuts down so that the orchestrator (or npm start) can start it again.
+   * A crashed consumer (broker gone, no group coordinator yet on a fresh broker...) is replaced by a
+   * new one, with backoff, until the server is closed: a service never stays up without consuming.
+   * kafkajs' own restart is turned off (restartOnFailure) because its timer can outlive disconnect().
+   * GROUP_JOIN marks the consumer connected again.
    */
   override registerConsumerEventListeners(): void {
     super.registerConsumerEventListeners();
     const consumer = this.consumer;
     if (!consumer) return;
-    consumer.on(consumer.events.GROUP_JOIN, () => (this.consumerState = 'connected'));
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (event.payload.restart) return;
-      new Logger('Kafka').error(`consumer crashed and will not restart (${event.payload.error?.message}); shutting down`);
-      process.kill(process.pid, 'SIGTERM');
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.consumerState = 'connected';
+      this.restartAttempt = 0;
     });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (this.closing) return;
+      this.logger.error(`consumer crashed (${event.payload.error?.message}); starting a new one`);
+      this.scheduleRestart();
+    });
+  }
+
+  private scheduleRestart(): void {
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(this.restartAttempt++, 6));
+    this.restartTimer = setTimeout(() => void this.restartConsumer(), delay);
+  }
+
+  private async restartConsumer(): Promise<void> {
+    if (this.closing || !this.client) return;
+    try {
+      await this.consumer?.disconnect().catch(() => {});
+      this.consumer = this.client.consumer({ ...(this.options?.consumer ?? {}), groupId: this.groupId });
+      this.registerConsumerEventListeners();
+      await this.consumer.connect();
+      await this.bindEvents(this.consumer);
+      if (this.closing) await this.consumer.disconnect();
+    } catch (err) {
+      if (this.closing) return;
+      this.logger.warn(`consumer restart failed (${(err as Error).message}); trying again`);
+      this.scheduleRestart();
+    }
+  }
+
+  override async close(): Promise<void> {
+    this.closing = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    await super.close();
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {

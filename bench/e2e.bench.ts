@@ -1,0 +1,219 @@
+/**
+ * npm run bench:e2e — the three services as separate processes on one machine, real broker and database:
+ * (a) the physical limit of intake: the place-order SQL transaction straight through pg, same concurrency;
+ * (b) the sustained rate of POST /orders (autocannon), and b/a;
+ * (c) placed-to-CONFIRMED latency at a fixed rate of about 30% of (b);
+ * (d) the highest end-to-end rate at which the backlog of unfinished orders stops growing, with each app's RSS.
+ * Figures only: nothing here is a pass/fail threshold.
+ */
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { ChildProcess } from 'node:child_process';
+import { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { MessagingTables1732300000000, keyLockId, laneOf, LockClass } from '@app/messaging';
+import { freePort, infra } from '@app/testing';
+import { Orders1732300000100 } from '../apps/orders/src/persistence/migrations/1732300000100-orders';
+import { machine, median, percentile, progress, round, table, writeResult } from './lib';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const apps = require('../infra/lib/apps');
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const SKU = 'BENCH-1';
+
+const body = (customerId: string) =>
+  JSON.stringify({ customerId, lines: [{ sku: SKU, quantity: 1 }], shippingAddress: { name: 'Bench', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' } });
+
+function rssMb(pid: number): number {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    return Math.round(kb / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/** The place-order transaction of the orders service, as plain SQL through pg (no HTTP, no Nest, no relay). */
+async function rawIntake(pool: Pool, seconds: number, concurrency: number): Promise<number> {
+  const payload = body('raw');
+  let done = 0;
+  const until = performance.now() + seconds * 1000;
+  const worker = async () => {
+    const client = await pool.connect();
+    try {
+      while (performance.now() < until) {
+        const id = randomUUID();
+        const eventId = randomUUID();
+        const now = new Date();
+        const envelope = JSON.stringify({ id: eventId, type: 'OrderPlaced', version: 1, occurredAt: now.toISOString(), orderId: id, correlationId: id, causationId: null, data: JSON.parse(payload) });
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LockClass.Key, keyLockId(id)]);
+        await client.query(
+          `INSERT INTO outbox (event_id, topic, message_key, lane, payload, headers) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[])`,
+          [[eventId], ['orders.events'], [id], [laneOf(id, 16)], [envelope], [JSON.stringify({ 'event-id': eventId, 'event-type': 'OrderPlaced', 'event-version': '1', 'correlation-id': id })]],
+        );
+        await client.query(
+          `INSERT INTO orders (id, customer_id, status, lines, shipping_address, total_cents, currency, shipment, status_reason, correlation_id, created_at, updated_at)
+           VALUES ($1, 'raw', 'PENDING', $2, $3, NULL, NULL, NULL, NULL, $4, $5, $5)`,
+          [id, JSON.stringify([{ sku: SKU, quantity: 1 }]), JSON.stringify(JSON.parse(payload).shippingAddress), id, now],
+        );
+        await client.query(`INSERT INTO order_timeline (order_id, event_id, type, status, occurred_at, detail) VALUES ($1, $2, 'OrderPlaced', 'PENDING', $3, NULL)`, [id, eventId, now]);
+        await client.query('COMMIT');
+        done++;
+      }
+    } finally {
+      client.release();
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return done / ((performance.now() - t0) / 1000);
+}
+
+async function main() {
+  const started = Date.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eos-bench-e2e-'));
+  const children: ChildProcess[] = [];
+  progress(`starting Kafka and PostgreSQL (fsync on) in ${dir}`);
+  const state = await infra.stackUp({ dir, durable: true, quiet: true });
+  const cleanup = async () => {
+    await Promise.all(children.map((c) => apps.stopApp(c)));
+    await infra.stackDown({ dir, quiet: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+  try {
+    progress('building the apps (only what changed)');
+    apps.buildApps();
+    const ports: Record<string, number> = {};
+    for (const app of apps.APPS) {
+      ports[app.name] = await freePort();
+      const env = apps.appEnv(state, { ...app, port: ports[app.name] }, { ADMIN_TOKEN, SEED_DEMO_DATA: 'false', LOG_LEVEL: 'warn', DB_POOL_SIZE: '20' });
+      children.push(apps.startApp({ ...app, port: ports[app.name] }, env, path.join(dir, `${app.name}.log`)));
+    }
+    await Promise.all(apps.APPS.map((app: { name: string }, i: number) => apps.waitReady({ ...app, port: ports[app.name] }, { child: children[i] })));
+    const orders = `http://127.0.0.1:${ports.orders}`;
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+    await fetch(`http://127.0.0.1:${ports.inventory}/products/${SKU}`, { method: 'PUT', headers: auth, body: JSON.stringify({ name: 'Bench item', priceCents: 100 }) });
+    await fetch(`http://127.0.0.1:${ports.inventory}/products/${SKU}/stock`, { method: 'POST', headers: auth, body: JSON.stringify({ quantity: 1_000_000 }) });
+    progress('three services ready');
+
+    const ordersDb = new Pool({ connectionString: infra.databaseUrl(state.postgres.url, 'orders'), max: 4 });
+    const unfinished = async () => Number((await ordersDb.query(`SELECT count(*) FROM orders WHERE status IN ('PENDING','RESERVED')`)).rows[0].count);
+    const drain = async (what: string) => {
+      const t0 = Date.now();
+      for (let n = await unfinished(); n > 0; n = await unfinished()) {
+        progress(`  waiting for ${what}: ${n} orders not final yet`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      return (Date.now() - t0) / 1000;
+    };
+
+    // (a) the same transaction straight through pg, on its own database with the same schema
+    await infra.ensureDatabases(state.postgres.url, ['intake_limit']);
+    const limitDs = new DataSource({ type: 'postgres', url: infra.databaseUrl(state.postgres.url, 'intake_limit'), migrations: [MessagingTables1732300000000, Orders1732300000100] });
+    await limitDs.initialize();
+    await limitDs.runMigrations();
+    await limitDs.destroy();
+    const limitPool = new Pool({ connectionString: infra.databaseUrl(state.postgres.url, 'intake_limit'), max: CONNECTIONS });
+
+    const rounds: { limit: number; http: number; non2xx: number; drainSeconds: number }[] = [];
+    for (let r = 1; r <= ROUNDS; r++) {
+      progress(`round ${r}/${ROUNDS}: (a) place-order SQL through pg, ${CONNECTIONS} connections, ${SECONDS}s`);
+      const limit = await rawIntake(limitPool, SECONDS, CONNECTIONS);
+      progress(`round ${r}/${ROUNDS}: (b) POST /orders with autocannon, ${CONNECTIONS} connections, ${SECONDS}s`);
+      const res = await autocannon({ url: `${orders}/orders`, method: 'POST', headers: { 'content-type': 'application/json' }, body: body(`intake-${r}`), connections: CONNECTIONS, duration: SECONDS });
+      const http = res['2xx'] / SECONDS;
+      const drainSeconds = await drain('the saga to finish the intake burst');
+      rounds.push({ limit, http, non2xx: res.non2xx, drainSeconds });
+      progress(`round ${r}/${ROUNDS}: limit ${Math.round(limit)}/s, HTTP ${Math.round(http)}/s (${res.non2xx} non-2xx), backlog drained in ${drainSeconds.toFixed(1)}s`);
+    }
+    await limitPool.end();
+    const intakeLimit = median(rounds.map((r) => r.limit));
+    const intake = median(rounds.map((r) => r.http));
+
+    // (c) latency at ~30% of the intake rate
+    const fixedRate = Math.max(10, Math.round(intake * 0.3));
+    progress(`(c) ${fixedRate} orders/s for 15s, then placed-to-CONFIRMED latency from the orders database`);
+    await autocannon({ url: `${orders}/orders`, method: 'POST', headers: { 'content-type': 'application/json' }, body: body('latency'), connections: 16, overallRate: fixedRate, duration: 15 });
+    await drain('the latency run');
+    const latencies = (
+      await ordersDb.query(
+        `SELECT extract(epoch FROM t.recorded_at - o.created_at) * 1000 AS ms FROM orders o JOIN order_timeline t ON t.order_id = o.id AND t.status = 'CONFIRMED' AND t.type = 'ShipmentScheduled'
+          WHERE o.customer_id = 'latency'`,
+      )
+    ).rows.map((r) => Number(r.ms));
+
+    // (d) the highest rate the whole saga keeps up with
+    const steps = [0.3, 0.5, 0.7, 0.9, 1.1].map((f) => Math.max(10, Math.round(intake * f)));
+    const stepResults: { rate: number; backlogStart: number; backlogEnd: number; sustained: boolean; rssMb: Record<string, number> }[] = [];
+    for (const rate of steps) {
+      progress(`(d) ${rate} orders/s for ${SECONDS * 2}s, watching the backlog of unfinished orders`);
+      const samples: number[] = [];
+      const rss: Record<string, number> = {};
+      const sampler = setInterval(async () => {
+        samples.push(await unfinished());
+        apps.APPS.forEach((a: { name: string }, i: number) => (rss[a.name] = Math.max(rss[a.name] ?? 0, rssMb(children[i].pid!))));
+      }, 1000);
+      await autocannon({ url: `${orders}/orders`, method: 'POST', headers: { 'content-type': 'application/json' }, body: body(`step-${rate}`), connections: 16, overallRate: rate, duration: SECONDS * 2 });
+      clearInterval(sampler);
+      // backlog growth over the second half of the step: flat (or shrinking) means the saga keeps up
+      const half = samples.slice(Math.floor(samples.length / 2));
+      const growthPerSecond = (half[half.length - 1] - half[0]) / Math.max(1, half.length - 1);
+      const sustained = growthPerSecond <= rate * 0.05;
+      stepResults.push({ rate, backlogStart: half[0], backlogEnd: half[half.length - 1], sustained, rssMb: rss });
+      progress(`    backlog ${half[0]} -> ${half[half.length - 1]} over the second half: ${sustained ? 'keeps up' : 'falls behind'}; RSS ${JSON.stringify(rss)} MB`);
+      await drain('the step backlog');
+      if (!sustained) break;
+    }
+    await ordersDb.end();
+    const sustainedRate = Math.max(0, ...stepResults.filter((s) => s.sustained).map((s) => s.rate));
+
+    const result = {
+      benchmark: 'e2e',
+      at: new Date().toISOString(),
+      machine: machine(),
+      settings: { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, postgresFsync: true },
+      rounds,
+      intake_per_s: Math.round(intake),
+      intake_limit_per_s: Math.round(intakeLimit),
+      intake_ratio: round(intake / intakeLimit, 2),
+      latency: { rate_per_s: fixedRate, samples: latencies.length, p50_ms: round(percentile(latencies, 50)), p90_ms: round(percentile(latencies, 90)), p99_ms: round(percentile(latencies, 99)), max_ms: round(Math.max(...latencies)) },
+      steps: stepResults,
+      e2e_sustained_per_s: sustainedRate,
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+    const file = writeResult('e2e', result);
+    console.log('');
+    console.log(table([
+      ['measure', 'value'],
+      ['(a) place-order SQL via pg, per s (median)', result.intake_limit_per_s],
+      ['(b) POST /orders accepted, per s (median)', result.intake_per_s],
+      ['ratio b/a', result.intake_ratio],
+      [`(c) placed-to-CONFIRMED p50 ms @ ${fixedRate}/s`, result.latency.p50_ms],
+      ['(c) placed-to-CONFIRMED p90 ms', result.latency.p90_ms],
+      ['(c) placed-to-CONFIRMED p99 ms', result.latency.p99_ms],
+      ['(d) highest sustained end-to-end rate, per s', result.e2e_sustained_per_s],
+      ...stepResults.map((s) => [`    ${s.rate}/s: backlog ${s.backlogStart}->${s.backlogEnd}`, `${s.sustained ? 'keeps up' : 'behind'}; RSS MB o/i/s ${s.rssMb.orders}/${s.rssMb.inventory}/${s.rssMb.shipping}`]),
+    ]));
+    console.log(`\n${CONNECTIONS} connections, ${SECONDS}s per measure, ${ROUNDS} rounds; results in ${file}`);
+    console.log(`RESULT intake_per_s=${result.intake_per_s} intake_limit_per_s=${result.intake_limit_per_s} intake_ratio=${result.intake_ratio} e2e_p50_ms=${result.latency.p50_ms} e2e_p99_ms=${result.latency.p99_ms} e2e_sustained_per_s=${result.e2e_sustained_per_s}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench:e2e failed: ${err.stack ?? err}`);
+  process.exit(1);
+});
