@@ -117,7 +117,7 @@ async function main() {
     const ackedAt = new Map<string, number>();
     const latencyAcks: Acks = { first: 0, last: 0, firstBatch: 0, total: 0 };
     const relay = new OutboxRelay(
-      { databaseUrl: url, lanes: LANES, batchSize: BATCH, pollIntervalMs: 1000, logger: quiet },
+      { databaseUrl: url, lanes: LANES, batchSize: BATCH, pollIntervalMs: 1000, logger: quiet, rebalanceIntervalMs: Number(process.env.BENCH_REBALANCE_MS ?? 1000) },
       timed(new KafkaRelayPublisher(createKafka({ brokers: [brokers] }, 'bench-latency'), new TopicNames(prefix)), latencyAcks, ackedAt),
     );
     await relay.start();

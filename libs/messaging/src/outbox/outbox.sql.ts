@@ -7,7 +7,7 @@ export const LockClass = {
   Key: 0x6f62_0001,
   /** Held per relay instance on a lane: the owner is the only one publishing that lane. */
   Lane: 0x6f62_0002,
-  /** Held by every running relay instance on its backend pid: counts the instances. */
+  /** Held by every running relay instance on one of a fixed set of slots: counts the instances. */
   Member: 0x6f62_0003,
 } as const;
 

@@ -14,6 +14,9 @@ export interface RelayOptions {
   logger?: Pick<Console, 'log' | 'warn' | 'error'>;
 }
 
+/** Most relay instances that can share one outbox (one membership lock slot each). */
+const MEMBER_SLOTS = 64;
+
 export interface RelayStats {
   published: number;
   batches: number;
@@ -120,7 +123,7 @@ export class OutboxRelay {
           this.publisherConnected = true;
         }
         if (!this.db) await this.connect();
-        if (Date.now() - this.lastRebalance >= (this.options.rebalanceIntervalMs ?? 1000)) await this.rebalance();
+        if (Date.now() - this.lastRebalance >= (this.options.rebalanceIntervalMs ?? 2000)) await this.rebalance();
         const sent = await this.drainOnce();
         this.backoffMs = 0;
         if (sent === 0) await this.idle(this.options.pollIntervalMs);
@@ -156,7 +159,16 @@ export class OutboxRelay {
     const db = new Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay' });
     db.on('error', () => {}); // surfaced by the next query
     await db.connect();
-    await db.query('SELECT pg_advisory_lock($1, pg_backend_pid())', [LockClass.Member]);
+    // This session only ever claims the oldest rows: walk the pending index in id order and stop
+    // at the batch size. Without this, a freshly filled (not yet analysed) outbox gets a bitmap
+    // scan and a sort of the whole backlog for every batch.
+    await db.query('SET enable_bitmapscan = off; SET enable_seqscan = off; SET enable_sort = off');
+    // take a membership slot: other instances count the taken slots to size their fair share
+    const slot = await db.query(
+      `SELECT s FROM generate_series(0, $2::int - 1) s WHERE pg_try_advisory_lock($1, s) LIMIT 1`,
+      [LockClass.Member, MEMBER_SLOTS],
+    );
+    if (slot.rows.length === 0) throw new Error(`more than ${MEMBER_SLOTS} relay instances on one outbox`);
     const listener = new Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay-listen' });
     listener.on('error', () => {});
     listener.on('notification', () => this.wake());
@@ -181,13 +193,15 @@ export class OutboxRelay {
   private async rebalance(): Promise<void> {
     const db = this.db!;
     this.lastRebalance = Date.now();
+    // A slot is taken when another session holds it (try-lock fails). Our own slot re-locks and
+    // unlocks (advisory locks are re-entrant), so it is not counted: add one for ourselves.
+    // (Reading pg_locks instead would take every lock-manager partition lock and stall the database.)
     const { rows } = await db.query(
-      `SELECT count(DISTINCT pid)::int AS members FROM pg_locks
-        WHERE locktype = 'advisory' AND classid = $1::int::oid AND objsubid = 2 AND granted
-          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-      [LockClass.Member],
+      `SELECT count(*) FILTER (WHERE NOT (pg_try_advisory_lock($1, s) AND pg_advisory_unlock($1, s)))::int AS others
+         FROM generate_series(0, $2::int - 1) s`,
+      [LockClass.Member, MEMBER_SLOTS],
     );
-    const members = Math.max(1, rows[0].members);
+    const members = rows[0].others + 1;
     const fairShare = Math.ceil(this.options.lanes / members);
     for (const lane of [...this.owned]) {
       if (this.owned.size <= fairShare) break;
