@@ -48,6 +48,8 @@ export class OutboxRelay {
   private listener: Client | null = null;
   private readonly owned = new Set<number>();
   private running = false;
+  private stopping = false;
+  private drainDeadline = 0;
   private loopDone: Promise<void> = Promise.resolve();
   private wakeUp: (() => void) | null = null;
   private pendingWake = false;
@@ -76,23 +78,23 @@ export class OutboxRelay {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     this.stats.running = true;
     this.loopDone = this.loop();
   }
 
-  /** Stops after the batch in flight; with `drainMs`, first keeps publishing until empty or time is up. */
+  /**
+   * Stops after the batch in flight; with `drainMs`, the loop first keeps publishing until the
+   * owned lanes are empty or the time is up (graceful shutdown flushes the outbox).
+   */
   async stop(drainMs = 0): Promise<void> {
     if (!this.running) return;
-    if (drainMs > 0) {
-      const deadline = Date.now() + drainMs;
-      while (Date.now() < deadline && this.db && this.owned.size > 0 && (await this.drainOnce().catch(() => 0)) > 0) {
-        /* flushing */
-      }
-    }
-    this.running = false;
-    this.stats.running = false;
+    this.stopping = true;
+    this.drainDeadline = Date.now() + drainMs;
     this.wake();
     await this.loopDone;
+    this.running = false;
+    this.stats.running = false;
     await this.closeConnections();
     if (this.publisherConnected) await this.publisher.disconnect().catch(() => {});
     this.publisherConnected = false;
@@ -116,7 +118,7 @@ export class OutboxRelay {
   }
 
   private async loop(): Promise<void> {
-    while (this.running) {
+    while (!(this.stopping && Date.now() >= this.drainDeadline)) {
       try {
         if (!this.publisherConnected) {
           await this.publisher.connect();
@@ -126,8 +128,12 @@ export class OutboxRelay {
         if (Date.now() - this.lastRebalance >= (this.options.rebalanceIntervalMs ?? 2000)) await this.rebalance();
         const sent = await this.drainOnce();
         this.backoffMs = 0;
-        if (sent === 0) await this.idle(this.options.pollIntervalMs);
+        if (sent === 0) {
+          if (this.stopping) break;
+          await this.idle(this.options.pollIntervalMs);
+        }
       } catch (err) {
+        if (this.stopping) break;
         this.stats.failures++;
         this.stats.lastError = describeError(err);
         this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 100), 5000);
@@ -139,7 +145,7 @@ export class OutboxRelay {
   }
 
   private async idle(ms: number): Promise<void> {
-    if (this.pendingWake || !this.running) {
+    if (this.pendingWake || this.stopping) {
       this.pendingWake = false;
       return;
     }
