@@ -169,6 +169,9 @@ export class OutboxRelay {
     // at the batch size. Without this, a freshly filled (not yet analysed) outbox gets a bitmap
     // scan and a sort of the whole backlog for every batch.
     await db.query('SET enable_bitmapscan = off; SET enable_seqscan = off; SET enable_sort = off');
+    // The relay's commits only delete rows Kafka already has: losing one in a crash means a
+    // re-publish (consumers deduplicate), never a lost event. So it need not wait for fsync.
+    await db.query('SET synchronous_commit = off');
     // take a membership slot: other instances count the taken slots to size their fair share
     const slot = await db.query(
       `SELECT s FROM generate_series(0, $2::int - 1) s WHERE pg_try_advisory_lock($1, s) LIMIT 1`,
