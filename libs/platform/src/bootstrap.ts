@@ -2,7 +2,7 @@ import { DynamicModule, Logger, LogLevel, ValidationPipe } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ALL_TOPICS, deadLetterTopicOf } from '@app/contracts';
-import { createKafka, ensureTopics, kafkaClientConfig, KafkaServerRef, PrefixedKafkaServer, TopicNames } from '@app/messaging';
+import { createKafka, ensureTopics, kafkaClientConfig, KafkaRelayPublisher, KafkaServerRef, OutboxRelay, PrefixedKafkaServer, TopicNames } from '@app/messaging';
 import { BaseConfig } from './config/base.config';
 import { ConfigError, loadConfig } from './config/load-config';
 import { messagingOptionsFrom } from './config/messaging-options';
@@ -82,6 +82,7 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
       }, config.SHUTDOWN_TIMEOUT_MS).unref();
     });
   }
+  if (config.RELAY_ONLY) return runRelayOnly(def.service, config, logger);
   try {
     const app = await createServiceApp(def, config);
     await app.startAllMicroservices();
@@ -90,5 +91,28 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
   } catch (err) {
     logger.error(`${def.service} failed to start: ${(err as Error).message}`, (err as Error).stack);
     process.exit(1);
+  }
+}
+
+/**
+ * RELAY_ONLY=true: this service's outbox relay alone, e.g. scaled apart from the HTTP and consumer
+ * replicas. Any number of relays may run over one outbox (lanes keep order per key).
+ */
+async function runRelayOnly(service: string, config: BaseConfig, logger: Logger): Promise<void> {
+  const options = messagingOptionsFrom(service, config);
+  const relay = new OutboxRelay(
+    { databaseUrl: options.databaseUrl, lanes: options.outbox.lanes, batchSize: options.outbox.batchSize, pollIntervalMs: options.outbox.pollIntervalMs, logger: { log: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) } },
+    new KafkaRelayPublisher(createKafka(options, `${service}-relay`), new TopicNames(options.topicPrefix)),
+  );
+  await relay.start();
+  logger.log(`${service} outbox relay running alone (RELAY_ONLY)`);
+  const report = setInterval(() => logger.log(`relay: ${JSON.stringify(relay.stats)}`), 30_000);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, async () => {
+      clearInterval(report);
+      await relay.stop(3000);
+      logger.log(`relay stopped after publishing ${relay.stats.published} events`);
+      process.exit(0);
+    });
   }
 }

@@ -1,5 +1,5 @@
-import { ArrayMinSize, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { ToInt, ToList } from './transforms';
+import { ArrayMinSize, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ToBool, ToInt, ToList } from './transforms';
 
 /**
  * Settings every service reads from its environment; see .env.example. A service's own config
@@ -89,4 +89,9 @@ export class BaseConfig {
   @IsString()
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL = 'log';
+
+  /** Run only this service's outbox relay (no HTTP, no consumers): a relay scaled on its own. */
+  @ToBool()
+  @IsBoolean({ message: 'RELAY_ONLY must be true or false' })
+  RELAY_ONLY = false;
 }
