@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { MessagingTables1732300000000, keyLockId, laneOf, LockClass } from '@app/messaging';
+import { MessagingTables1732300000000, fnv1a, keyLockId, LockClass } from '@app/messaging';
 import { freePort, infra } from '@app/testing';
 import { Orders1732300000100 } from '../apps/orders/src/persistence/migrations/1732300000100-orders';
 import { machine, median, percentile, progress, round, table, writeResult } from './lib';
@@ -58,8 +58,8 @@ async function rawIntake(pool: Pool, seconds: number, concurrency: number): Prom
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LockClass.Key, keyLockId(id)]);
         await client.query(
-          `INSERT INTO outbox (event_id, topic, message_key, lane, payload, headers) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[])`,
-          [[eventId], ['orders.events'], [id], [laneOf(id, 16)], [envelope], [JSON.stringify({ 'event-id': eventId, 'event-type': 'OrderPlaced', 'event-version': '1', 'correlation-id': id })]],
+          `INSERT INTO outbox (event_id, topic, message_key, key_hash, payload, headers) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[])`,
+          [[eventId], ['orders.events'], [id], [fnv1a(id)], [envelope], [JSON.stringify({ 'event-id': eventId, 'event-type': 'OrderPlaced', 'event-version': '1', 'correlation-id': id })]],
         );
         await client.query(
           `INSERT INTO orders (id, customer_id, status, lines, shipping_address, total_cents, currency, shipment, status_reason, correlation_id, created_at, updated_at)

@@ -16,4 +16,8 @@ export class EventHandlers {
   find(type: string, version: number): EventHandler<object> | undefined {
     return this.handlers.get(`${type}@${version}`);
   }
+
+  handlesType(type: string): boolean {
+    return [...this.handlers.keys()].some((k) => k.startsWith(`${type}@`));
+  }
 }

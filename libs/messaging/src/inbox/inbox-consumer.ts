@@ -76,9 +76,15 @@ export class InboxConsumer implements BeforeApplicationShutdown {
       return { outcome: 'dead-lettered' };
     }
     const handler = handlers.find(envelope.type, envelope.version);
-    if (!handler) return { outcome: 'ignored' };
+    if (!handler) {
+      // a type this consumer does not act on is skipped; a version of a type it acts on must not be
+      if (!handlers.handlesType(envelope.type)) return { outcome: 'ignored' };
+      await this.deadLetter(message, 'UNHANDLED_VERSION', `${envelope.type} v${envelope.version} has no handler in ${this.options.service}`, heartbeat);
+      return { outcome: 'dead-lettered' };
+    }
 
     const consumer = this.options.service;
+    let unexpectedFailures = 0; // only failures that are not transient count towards dead-lettering
     for (let attempt = 1; ; attempt++) {
       try {
         let duplicate = false;
@@ -98,14 +104,16 @@ export class InboxConsumer implements BeforeApplicationShutdown {
         if (this.stopping) throw new ConsumerStoppingError();
         const error = err as Error;
         const where = `${envelope.type} ${envelope.id} (order ${envelope.orderId}) from ${message.topic}[${message.partition}]@${message.offset}`;
-        if (err instanceof PermanentEventError || (!isTransientError(err) && attempt >= MAX_PERMANENT_ATTEMPTS)) {
+        const transient = isTransientError(err);
+        if (!transient) unexpectedFailures++;
+        if (err instanceof PermanentEventError || unexpectedFailures >= MAX_PERMANENT_ATTEMPTS) {
           const code = err instanceof PermanentEventError ? err.code : 'HANDLER_FAILED';
           this.logger.error(`${where} cannot be applied (${code}): ${error.message}`);
           await this.deadLetter(message, code, error.message, heartbeat);
           return { outcome: 'dead-lettered' };
         }
         const delay = backoff(attempt);
-        this.logger.warn(`${where} failed (attempt ${attempt}, ${isTransientError(err) ? 'transient' : 'unexpected'}): ${error.message}; retrying in ${delay} ms`);
+        this.logger.warn(`${where} failed (attempt ${attempt}, ${transient ? 'transient' : 'unexpected'}): ${error.message}; retrying in ${delay} ms`);
         await this.pause(delay, heartbeat);
       }
     }

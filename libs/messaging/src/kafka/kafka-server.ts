@@ -53,18 +53,21 @@ export class PrefixedKafkaServer extends ServerKafka {
 
   private async restartConsumer(): Promise<void> {
     if (this.closing || !this.client) return;
+    const consumer = this.client.consumer({ ...(this.options?.consumer ?? {}), groupId: this.groupId });
     try {
       await this.consumer?.disconnect().catch(() => {});
-      this.consumer = this.client.consumer({ ...(this.options?.consumer ?? {}), groupId: this.groupId });
+      this.consumer = consumer;
       this.registerConsumerEventListeners();
-      await this.consumer.connect();
-      await this.bindEvents(this.consumer);
-      if (this.closing) await this.consumer.disconnect();
+      await consumer.connect();
+      if (!this.closing) await this.bindEvents(consumer);
     } catch (err) {
-      if (this.closing) return;
-      this.logger.warn(`consumer restart failed (${(err as Error).message}); trying again`);
-      this.scheduleRestart();
+      if (!this.closing) {
+        this.logger.warn(`consumer restart failed (${(err as Error).message}); trying again`);
+        this.scheduleRestart();
+      }
     }
+    // close() may have run while this one was connecting: it must not go on consuming
+    if (this.closing) await consumer.disconnect().catch(() => {});
   }
 
   override async close(): Promise<void> {

@@ -12,7 +12,7 @@ export class MessagingTables1732300000000 implements MigrationInterface {
         event_id       uuid NOT NULL UNIQUE,
         topic          text NOT NULL,
         message_key    text NOT NULL,
-        lane           integer NOT NULL,
+        key_hash       bigint NOT NULL,
         payload        text NOT NULL,
         headers        jsonb NOT NULL,
         created_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -21,6 +21,8 @@ export class MessagingTables1732300000000 implements MigrationInterface {
         quarantined_at timestamptz
       )`);
     await q.query(`CREATE INDEX outbox_pending ON outbox (id) WHERE quarantined_at IS NULL`);
+    // keys with a quarantined row are held back (order per key), found through this small index
+    await q.query(`CREATE INDEX outbox_quarantined_key ON outbox (message_key) WHERE quarantined_at IS NOT NULL`);
     await q.query(`
       CREATE TABLE inbox (
         consumer     text NOT NULL,

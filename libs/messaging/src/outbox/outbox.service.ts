@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { EventClass, EventEnvelope, headersOf, topicOfEvent, validateData } from '@app/contracts';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
-import { keyLockId, laneOf, LockClass } from './outbox.sql';
+import { fnv1a, keyLockId, LockClass } from './outbox.sql';
 
 /** One event to publish: the payload (an instance of a registered event class) and its context. */
 export interface OutgoingEvent<T extends object = object> {
@@ -52,13 +52,14 @@ export class Outbox {
     for (const id of keyLocks) await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [LockClass.Key, id]);
 
     await tx.query(
-      `INSERT INTO outbox (event_id, topic, message_key, lane, payload, headers)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::jsonb[])`,
+      `INSERT INTO outbox (event_id, topic, message_key, key_hash, payload, headers)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[])`,
       [
         rows.map((r) => r.envelope.id),
         rows.map((r) => r.topic),
         rows.map((r) => r.envelope.orderId),
-        rows.map((r) => laneOf(r.envelope.orderId, this.options.outbox.lanes)),
+        // the lane is key_hash % lanes, computed by the relay: rows never strand when the lane count changes
+        rows.map((r) => fnv1a(r.envelope.orderId)),
         rows.map((r) => r.payload),
         rows.map((r) => JSON.stringify(headersOf(r.envelope))),
       ],

@@ -21,10 +21,6 @@ export function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-export function laneOf(key: string, lanes: number): number {
-  return fnv1a(key) % lanes;
-}
-
 /** The same hash as a signed int4, for advisory lock keys. */
 export function keyLockId(key: string): number {
   return fnv1a(key) | 0;

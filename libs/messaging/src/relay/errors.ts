@@ -21,14 +21,18 @@ function chain(err: unknown): any[] {
   return out;
 }
 
+/** Broker answers that are about the message itself: sending it again can never succeed. */
+const MESSAGE_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'CORRUPT_MESSAGE', 'INVALID_RECORD', 'RECORD_LIST_TOO_LARGE', 'INVALID_TIMESTAMP']);
+
 /**
- * True when publishing failed because of the message itself (a non-retriable broker answer),
- * so retrying it can never succeed. Everything else (broker down, timeouts) is transient.
+ * True when publishing failed because of the message itself, so retrying it can never succeed.
+ * Everything else is retried: broker down, timeouts, and also non-retriable answers that are not
+ * about the message (authorisation, producer-state errors), which an operator or a reconnect fixes.
  */
 export function isPermanentPublishError(err: unknown): boolean {
   const errors = chain(err);
   if (errors.some((e) => TRANSIENT_NAMES.has(e?.name))) return false;
-  return errors.some((e) => e?.name === 'KafkaJSProtocolError' && e.retriable === false);
+  return errors.some((e) => e?.name === 'KafkaJSProtocolError' && MESSAGE_ERRORS.has(e.type));
 }
 
 export function describeError(err: unknown): string {

@@ -29,9 +29,11 @@ export interface RelayStats {
 }
 
 export interface OutboxBacklog {
+  /** Rows waiting to be published (not counting those held behind a quarantined row of their key). */
   pending: number;
   oldestAgeMs: number;
   quarantined: number;
+  heldBehindQuarantine: number;
 }
 
 
@@ -109,12 +111,14 @@ export class OutboxRelay {
   /** Backlog figures for health and metrics, read from the outbox table itself. */
   static async backlog(query: (sql: string) => Promise<any[]>): Promise<OutboxBacklog> {
     const [row] = await query(
-      `SELECT count(*) FILTER (WHERE quarantined_at IS NULL)::int AS pending,
-              coalesce(extract(epoch FROM clock_timestamp() - min(created_at) FILTER (WHERE quarantined_at IS NULL)) * 1000, 0)::float8 AS age,
-              count(*) FILTER (WHERE quarantined_at IS NOT NULL)::int AS quarantined
-         FROM outbox`,
+      `WITH q AS (SELECT DISTINCT message_key FROM outbox WHERE quarantined_at IS NOT NULL)
+       SELECT count(*) FILTER (WHERE o.quarantined_at IS NULL AND q.message_key IS NULL)::int AS pending,
+              coalesce(extract(epoch FROM clock_timestamp() - min(o.created_at) FILTER (WHERE o.quarantined_at IS NULL AND q.message_key IS NULL)) * 1000, 0)::float8 AS age,
+              count(*) FILTER (WHERE o.quarantined_at IS NOT NULL)::int AS quarantined,
+              count(*) FILTER (WHERE o.quarantined_at IS NULL AND q.message_key IS NOT NULL)::int AS held
+         FROM outbox o LEFT JOIN q ON q.message_key = o.message_key`,
     );
-    return { pending: row.pending, oldestAgeMs: Math.round(row.age), quarantined: row.quarantined };
+    return { pending: row.pending, oldestAgeMs: Math.round(row.age), quarantined: row.quarantined, heldBehindQuarantine: row.held };
   }
 
   private async loop(): Promise<void> {
@@ -138,7 +142,8 @@ export class OutboxRelay {
         this.stats.lastError = describeError(err);
         this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 100), 5000);
         this.log.warn(`outbox relay: ${this.stats.lastError}; retrying in ${this.backoffMs} ms`);
-        if (isTransientError(err) && !isKafkaError(err)) await this.closeConnections();
+        if (isKafkaError(err)) await this.resetPublisher(); // producer state (epoch, sequence) starts afresh
+        else if (isTransientError(err)) await this.closeConnections();
         await this.idle(this.backoffMs);
       }
     }
@@ -164,6 +169,23 @@ export class OutboxRelay {
   private async connect(): Promise<void> {
     const db = new Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay' });
     db.on('error', () => {}); // surfaced by the next query
+    const listener = new Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay-listen' });
+    listener.on('error', () => {});
+    listener.on('notification', () => this.wake());
+    try {
+      await this.open(db, listener);
+    } catch (err) {
+      // a half-open session would keep its membership slot and skew every instance's fair share
+      await Promise.all([db.end().catch(() => {}), listener.end().catch(() => {})]);
+      throw err;
+    }
+    this.db = db;
+    this.listener = listener;
+    this.owned.clear();
+    this.lastRebalance = 0;
+  }
+
+  private async open(db: Client, listener: Client): Promise<void> {
     await db.connect();
     // This session only ever claims the oldest rows: walk the pending index in id order and stop
     // at the batch size. Without this, a freshly filled (not yet analysed) outbox gets a bitmap
@@ -178,15 +200,19 @@ export class OutboxRelay {
       [LockClass.Member, MEMBER_SLOTS],
     );
     if (slot.rows.length === 0) throw new Error(`more than ${MEMBER_SLOTS} relay instances on one outbox`);
-    const listener = new Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay-listen' });
-    listener.on('error', () => {});
-    listener.on('notification', () => this.wake());
     await listener.connect();
     await listener.query(`LISTEN ${OUTBOX_NOTIFY_CHANNEL}`);
-    this.db = db;
-    this.listener = listener;
-    this.owned.clear();
-    this.lastRebalance = 0;
+  }
+
+  private async freshPublisher(): Promise<void> {
+    await this.resetPublisher();
+    await this.publisher.connect();
+    this.publisherConnected = true;
+  }
+
+  private async resetPublisher(): Promise<void> {
+    if (this.publisherConnected) await this.publisher.disconnect().catch(() => {});
+    this.publisherConnected = false;
   }
 
   private async closeConnections(): Promise<void> {
@@ -233,11 +259,13 @@ export class OutboxRelay {
     if (!db || this.owned.size === 0) return 0;
     await db.query('BEGIN');
     try {
+      // lane = key_hash % lanes; a key with a quarantined row is held back so its order holds
       const { rows } = await db.query(
-        `SELECT id, topic, message_key AS key, payload, headers FROM outbox
-          WHERE lane = ANY($1::int[]) AND quarantined_at IS NULL
+        `SELECT id, topic, message_key AS key, payload, headers FROM outbox o
+          WHERE (key_hash % $3)::int = ANY($1::int[]) AND quarantined_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM outbox q WHERE q.message_key = o.message_key AND q.quarantined_at IS NOT NULL)
           ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [[...this.owned], this.options.batchSize],
+        [[...this.owned], this.options.batchSize, this.options.lanes],
       );
       if (rows.length === 0) {
         await db.query('COMMIT');
@@ -248,6 +276,7 @@ export class OutboxRelay {
       } catch (err) {
         if (!isPermanentPublishError(err)) throw err;
         await db.query('ROLLBACK');
+        await this.freshPublisher();
         return await this.isolatePoison(rows as OutboxRow[]);
       }
       await db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
@@ -264,12 +293,15 @@ export class OutboxRelay {
 
   /**
    * A batch was refused for good: send its rows one at a time, in order, so the row(s) the broker
-   * refuses are quarantined with their error and every other row still goes out.
+   * refuses are quarantined with their error and every other key still goes out. Later rows of a
+   * quarantined row's key stay in the outbox (held back, in order) until an operator deals with it.
    */
   private async isolatePoison(rows: OutboxRow[]): Promise<number> {
     const db = this.db!;
+    const held = new Set<string>();
     let sent = 0;
     for (const row of rows) {
+      if (held.has(row.key)) continue;
       try {
         await this.publisher.publish([row]);
         await db.query('DELETE FROM outbox WHERE id = $1', [row.id]);
@@ -277,7 +309,9 @@ export class OutboxRelay {
       } catch (err) {
         if (!isPermanentPublishError(err)) throw err;
         const reason = describeError(err);
+        held.add(row.key);
         await db.query('UPDATE outbox SET quarantined_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1', [row.id, reason]);
+        await this.freshPublisher(); // a refused send leaves the idempotent producer's sequence behind
         this.stats.quarantined++;
         this.log.error(`outbox relay: quarantined outbox row ${row.id} (${row.topic}, key ${row.key}): ${reason}`);
       }

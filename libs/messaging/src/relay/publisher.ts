@@ -17,24 +17,28 @@ export interface RelayPublisher {
   disconnect(): Promise<void>;
 }
 
-/** Idempotent kafkajs producer, acks from all in-sync replicas, one batch in flight at a time. */
+/**
+ * Idempotent kafkajs producer, acks from all in-sync replicas, one batch in flight at a time.
+ * Each connect() makes a new producer: after a failed batch, the old one's sequence numbers may
+ * no longer match the broker's (OUT_OF_ORDER_SEQUENCE_NUMBER on every later send).
+ */
 export class KafkaRelayPublisher implements RelayPublisher {
-  private readonly producer: Producer;
+  private producer: Producer | null = null;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly topics: TopicNames,
-  ) {
-    this.producer = kafka.producer({
+  ) {}
+
+  async connect(): Promise<void> {
+    const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
     });
-  }
-
-  connect(): Promise<void> {
-    return this.producer.connect();
+    await producer.connect();
+    this.producer = producer;
   }
 
   async publish(rows: OutboxRow[]): Promise<void> {
@@ -45,6 +49,7 @@ export class KafkaRelayPublisher implements RelayPublisher {
       if (!messages) byTopic.set(topic, (messages = []));
       messages.push({ key: row.key, value: row.payload, headers: row.headers });
     }
+    if (!this.producer) throw new Error('the relay publisher is not connected');
     await this.producer.sendBatch({
       acks: -1,
       compression: CompressionTypes.None,
@@ -52,7 +57,9 @@ export class KafkaRelayPublisher implements RelayPublisher {
     });
   }
 
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
+  async disconnect(): Promise<void> {
+    const producer = this.producer;
+    this.producer = null;
+    await producer?.disconnect();
   }
 }
