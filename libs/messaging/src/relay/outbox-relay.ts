@@ -58,6 +58,7 @@ export class OutboxRelay {
   private lastRebalance = 0;
   private backoffMs = 0;
   private publisherConnected = false;
+  private anyQuarantined = true;
   readonly stats: RelayStats = {
     published: 0,
     batches: 0,
@@ -251,6 +252,10 @@ export class OutboxRelay {
       if (res.rows[0].ok) this.owned.add(lane);
     }
     this.stats.ownedLanes = this.owned.size;
+    // Lanes change hands only here, so a lane's new owner learns here of quarantined rows;
+    // rows this instance quarantines itself set the flag at once.
+    const q = await db.query('SELECT EXISTS (SELECT 1 FROM outbox WHERE quarantined_at IS NOT NULL) AS any');
+    this.anyQuarantined = q.rows[0].any;
   }
 
   /** Claims, publishes and deletes one batch from the owned lanes; returns how many were sent. */
@@ -260,10 +265,11 @@ export class OutboxRelay {
     await db.query('BEGIN');
     try {
       // lane = key_hash % lanes; a key with a quarantined row is held back so its order holds
+      // (that check is skipped while no row is quarantined, the usual case)
       const { rows } = await db.query(
         `SELECT id, topic, message_key AS key, payload, headers FROM outbox o
           WHERE (key_hash % $3)::int = ANY($1::int[]) AND quarantined_at IS NULL
-            AND NOT EXISTS (SELECT 1 FROM outbox q WHERE q.message_key = o.message_key AND q.quarantined_at IS NOT NULL)
+            ${this.anyQuarantined ? 'AND NOT EXISTS (SELECT 1 FROM outbox q WHERE q.message_key = o.message_key AND q.quarantined_at IS NOT NULL)' : ''}
           ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [[...this.owned], this.options.batchSize, this.options.lanes],
       );
@@ -310,6 +316,7 @@ export class OutboxRelay {
         if (!isPermanentPublishError(err)) throw err;
         const reason = describeError(err);
         held.add(row.key);
+        this.anyQuarantined = true;
         await db.query('UPDATE outbox SET quarantined_at = now(), attempts = attempts + 1, last_error = $2 WHERE id = $1', [row.id, reason]);
         await this.freshPublisher(); // a refused send leaves the idempotent producer's sequence behind
         this.stats.quarantined++;
