@@ -40,21 +40,30 @@ export interface SpawnedService {
 /** Runs a built service bundle (dist/apps/<name>/main.js) as its own process. */
 export async function spawnService(name: string, env: Record<string, string>, { waitReady = true } = {}): Promise<SpawnedService> {
   const port = Number(env.PORT);
-  const logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `eos-${name}-`)), `${name}.log`);
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), `eos-${name}-`));
+  const logFile = path.join(logDir, `${name}.log`);
   const out = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', name, 'main.js')], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', KAFKA_SESSION_TIMEOUT_MS: '10000', ...env },
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // the log folder goes with the process, its text kept in memory (KEEP_TEST_LOGS=1 keeps the folder)
+  let finalLogs: string | null = null;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      finalLogs = fs.readFileSync(logFile, 'utf8');
+      if (!process.env.KEEP_TEST_LOGS) fs.rmSync(logDir, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
   const service: SpawnedService = {
     name,
     port,
     url: `http://127.0.0.1:${port}`,
     child,
     logFile,
-    logs: () => fs.readFileSync(logFile, 'utf8'),
+    logs: () => finalLogs ?? fs.readFileSync(logFile, 'utf8'),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
