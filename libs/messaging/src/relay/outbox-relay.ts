@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, QueryResult } from 'pg';
 import { LockClass, OUTBOX_NOTIFY_CHANNEL } from '../outbox/outbox.sql';
 import { describeError, isPermanentPublishError } from './errors';
 import { isTransientError } from '../errors';
@@ -133,8 +133,11 @@ export class OutboxRelay {
         if (Date.now() - this.lastRebalance >= (this.options.rebalanceIntervalMs ?? 2000)) await this.rebalance();
         const sent = await this.drainOnce();
         this.backoffMs = 0;
-        if (sent === 0) {
-          if (this.stopping) break;
+        if (this.stopping) {
+          if (sent === 0) break; // drained: owned lanes are empty
+        } else if (sent < this.options.batchSize) {
+          // A short batch took everything committed before its claim; idle() returns at once if
+          // a commit was notified since, so no empty claim is spent checking.
           await this.idle(this.options.pollIntervalMs);
         }
       } catch (err) {
@@ -258,40 +261,46 @@ export class OutboxRelay {
     this.anyQuarantined = q.rows[0].any;
   }
 
-  /** Claims, publishes and deletes one batch from the owned lanes; returns how many were sent. */
+  /**
+   * Claims, publishes and deletes one batch from the owned lanes; returns how many were sent.
+   * Two round trips per batch: "BEGIN; claim" and "delete; COMMIT" each go as one simple-protocol
+   * query, which is safe because every value inlined into them is an integer this class produced
+   * or read back from the bigint id column.
+   */
   private async drainOnce(): Promise<number> {
     const db = this.db;
     if (!db || this.owned.size === 0) return 0;
-    await db.query('BEGIN');
-    try {
-      // lane = key_hash % lanes; a key with a quarantined row is held back so its order holds
-      // (that check is skipped while no row is quarantined, the usual case)
-      const { rows } = await db.query(
-        `SELECT id, topic, message_key AS key, payload, headers FROM outbox o
-          WHERE (key_hash % $3)::int = ANY($1::int[]) AND quarantined_at IS NULL
+    // a commit notified from here on may not be in this claim's snapshot: it asks for another pass
+    this.pendingWake = false;
+    const lanes = [...this.owned].map((l) => integer(l)).join(',');
+    // lane = key_hash % lanes; a key with a quarantined row is held back so its order holds
+    // (that check is skipped while no row is quarantined, the usual case)
+    const claim = `SELECT id, topic, message_key AS key, payload, headers FROM outbox o
+          WHERE (key_hash % ${integer(this.options.lanes)})::int = ANY('{${lanes}}'::int[]) AND quarantined_at IS NULL
             ${this.anyQuarantined ? 'AND NOT EXISTS (SELECT 1 FROM outbox q WHERE q.message_key = o.message_key AND q.quarantined_at IS NOT NULL)' : ''}
-          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [[...this.owned], this.options.batchSize, this.options.lanes],
-      );
+          ORDER BY id LIMIT ${integer(this.options.batchSize)} FOR UPDATE SKIP LOCKED`;
+    try {
+      const results = (await db.query(`BEGIN; ${claim}`)) as unknown as QueryResult[];
+      const rows = results[1].rows as OutboxRow[];
       if (rows.length === 0) {
         await db.query('COMMIT');
         return 0;
       }
       try {
-        await this.publisher.publish(rows as OutboxRow[]);
+        await this.publisher.publish(rows);
       } catch (err) {
         if (!isPermanentPublishError(err)) throw err;
         await db.query('ROLLBACK');
         await this.freshPublisher();
-        return await this.isolatePoison(rows as OutboxRow[]);
+        return await this.isolatePoison(rows);
       }
-      await db.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-      await db.query('COMMIT');
+      await db.query(`DELETE FROM outbox WHERE id = ANY('{${rows.map((r) => integer(r.id)).join(',')}}'::bigint[]); COMMIT`);
       this.stats.published += rows.length;
       this.stats.batches++;
       this.stats.lastPublishedAt = new Date();
       return rows.length;
     } catch (err) {
+      // (also after a failed "BEGIN; claim": the transaction may be open and aborted)
       await db.query('ROLLBACK').catch(() => {});
       throw err;
     }
@@ -330,4 +339,11 @@ export class OutboxRelay {
 
 function isKafkaError(err: unknown): boolean {
   return /^KafkaJS/.test((err as Error)?.name ?? '');
+}
+
+/** A value about to be inlined into SQL: it must be a plain non-negative integer. */
+function integer(value: number | string): string {
+  const text = String(value);
+  if (!/^\d{1,19}$/.test(text)) throw new Error(`refusing to inline ${JSON.stringify(text)} into SQL`);
+  return text;
 }
