@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { EventClass, EventEnvelope, headersOf, topicOfEvent, validateData } from '@app/contracts';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
-import { fnv1a, keyLockId, LockClass } from './outbox.sql';
+import { ENQUEUE_SQL, fnv1a, keyLockId, LockClass } from './outbox.sql';
 
 /** One event to publish: the payload (an instance of a registered event class) and its context. */
 export interface OutgoingEvent<T extends object = object> {
@@ -13,6 +13,9 @@ export interface OutgoingEvent<T extends object = object> {
   causationId?: string | null;
   occurredAt?: Date;
 }
+
+/** Set on the query runner's data by enqueue(), so its commit can wake the relay in this process. */
+export const OUTBOX_ENQUEUED = 'outboxEnqueued';
 
 /** Envelopes above this size are refused at enqueue rather than failing at the broker later. */
 export const MAX_EVENT_BYTES = 900 * 1024;
@@ -48,12 +51,11 @@ export class Outbox {
     });
 
     // Serialise same-key transactions from here to their commit, so ids per key follow commit order.
+    // The locks are taken by the uncorrelated sub-select, which Postgres runs once as a one-time
+    // filter before the first row (and so before the first id is drawn): one round trip for both.
     const keyLocks = [...new Set(envelopes.map((e) => keyLockId(e.orderId)))].sort((a, b) => a - b);
-    for (const id of keyLocks) await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [LockClass.Key, id]);
-
     await tx.query(
-      `INSERT INTO outbox (event_id, topic, message_key, key_hash, payload, headers)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[])`,
+      ENQUEUE_SQL,
       [
         rows.map((r) => r.envelope.id),
         rows.map((r) => r.topic),
@@ -62,8 +64,12 @@ export class Outbox {
         rows.map((r) => fnv1a(r.envelope.orderId)),
         rows.map((r) => r.payload),
         rows.map((r) => JSON.stringify(headersOf(r.envelope))),
+        LockClass.Key,
+        keyLocks,
+        keyLocks.length,
       ],
     );
+    (tx.queryRunner.data as Record<string, unknown>)[OUTBOX_ENQUEUED] = true;
     return envelopes;
   }
 

@@ -25,3 +25,13 @@ export function fnv1a(text: string): number {
 export function keyLockId(key: string): number {
   return fnv1a(key) | 0;
 }
+
+/**
+ * Inserts a transaction's events ($1-$6: event ids, topics, keys, key hashes, payloads, headers)
+ * after taking the transaction-scoped advisory locks of their keys ($7: lock class, $8: sorted
+ * lock ids, $9: their count). The uncorrelated sub-select runs once, as a one-time filter,
+ * before the first row and so before the first id is drawn: one round trip for both.
+ */
+export const ENQUEUE_SQL = `INSERT INTO outbox (event_id, topic, message_key, key_hash, payload, headers)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[])
+   WHERE (SELECT count(pg_advisory_xact_lock($7::int, k)) FROM unnest($8::int[]) AS k) = $9`;

@@ -1,14 +1,20 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntitySubscriberInterface, TransactionCommitEvent } from 'typeorm';
+import { OUTBOX_ENQUEUED } from '../outbox/outbox.service';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
 import { createKafka } from '../kafka/kafka-client';
 import { TopicNames } from '../kafka/topic-names';
 import { OutboxBacklog, OutboxRelay } from './outbox-relay';
 import { KafkaRelayPublisher } from './publisher';
 
-/** Runs the outbox relay inside the service: started on bootstrap, flushed and stopped on shutdown. */
+/**
+ * Runs the outbox relay inside the service: started on bootstrap, flushed and stopped on shutdown.
+ * It also listens to this process's TypeORM commits: a transaction that enqueued events wakes the
+ * relay as soon as it committed, without waiting for PostgreSQL's NOTIFY (which still wakes the
+ * relays of other instances, and this one too if it owns the lane).
+ */
 @Injectable()
-export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown, EntitySubscriberInterface {
   readonly relay: OutboxRelay;
 
   constructor(
@@ -26,6 +32,14 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       },
       new KafkaRelayPublisher(createKafka(options, `${options.service}-relay`), new TopicNames(options.topicPrefix)),
     );
+    dataSource.subscribers.push(this);
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): void {
+    const data = event.queryRunner.data as Record<string, unknown>;
+    if (!data[OUTBOX_ENQUEUED]) return;
+    delete data[OUTBOX_ENQUEUED];
+    this.relay.wake();
   }
 
   async onApplicationBootstrap(): Promise<void> {
