@@ -17,6 +17,8 @@ export interface MessagingOptions {
   };
   consumer: {
     concurrency: number;
+    /** Offsets are committed at most this often (0: after every batch); the inbox absorbs re-deliveries. */
+    commitIntervalMs: number;
     sessionTimeoutMs: number;
   };
   verboseKafkaLogs?: boolean;

@@ -53,12 +53,19 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
         sessionTimeout: options.consumer.sessionTimeoutMs,
         heartbeatInterval: Math.floor(options.consumer.sessionTimeoutMs / 10),
         allowAutoTopicCreation: false,
-        maxWaitTimeInMs: 100,
+        // an idle fetch waits this long on the broker; new data answers it at once
+        maxWaitTimeInMs: 500,
         // the server restarts crashed consumers itself (and stops doing so when closed)
         retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10000, restartOnFailure: async () => false },
       },
       subscribe: { fromBeginning: true },
-      run: { partitionsConsumedConcurrently: options.consumer.concurrency, autoCommit: true },
+      run: {
+        partitionsConsumedConcurrently: options.consumer.concurrency,
+        autoCommit: true,
+        // kafkajs resolves an offset only after its handler returned (after the inbox commit);
+        // committing those every interval instead of after every message saves a broker request per event
+        ...(options.consumer.commitIntervalMs > 0 ? { autoCommitInterval: options.consumer.commitIntervalMs } : {}),
+      },
       parser: { keepBinary: true },
       postfixId: '',
     },

@@ -59,6 +59,12 @@ export class BaseConfig {
 
   @ToInt()
   @IsInt()
+  @Min(0)
+  @Max(60000)
+  CONSUMER_COMMIT_INTERVAL_MS = 1000;
+
+  @ToInt()
+  @IsInt()
   @Min(1)
   @Max(1024)
   OUTBOX_LANES = 16;
