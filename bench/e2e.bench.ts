@@ -14,9 +14,10 @@ import { randomUUID } from 'node:crypto';
 import { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { MessagingTables1732300000000, fnv1a, keyLockId, LockClass } from '@app/messaging';
+import { ENQUEUE_SQL, MessagingTables1732300000000, fnv1a, keyLockId, LockClass } from '@app/messaging';
 import { freePort, infra } from '@app/testing';
 import { Orders1732300000100 } from '../apps/orders/src/persistence/migrations/1732300000100-orders';
+import { INSERT_ORDER_SQL, insertOrderParams } from '../apps/orders/src/persistence/orders.repository';
 import { machine, median, percentile, progress, round, table, writeResult } from './lib';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -42,7 +43,7 @@ function rssMb(pid: number): number {
   }
 }
 
-/** The place-order transaction of the orders service, as plain SQL through pg (no HTTP, no Nest, no relay). */
+/** The place-order transaction of the orders service, its very statements, through pg (no HTTP, no Nest, no relay). */
 async function rawIntake(pool: Pool, seconds: number, concurrency: number): Promise<number> {
   const payload = body('raw');
   let done = 0;
@@ -55,18 +56,11 @@ async function rawIntake(pool: Pool, seconds: number, concurrency: number): Prom
         const eventId = randomUUID();
         const now = new Date();
         const envelope = JSON.stringify({ id: eventId, type: 'OrderPlaced', version: 1, occurredAt: now.toISOString(), orderId: id, correlationId: id, causationId: null, data: JSON.parse(payload) });
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LockClass.Key, keyLockId(id)]);
-        await client.query(
-          `INSERT INTO outbox (event_id, topic, message_key, key_hash, payload, headers) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[])`,
-          [[eventId], ['orders.events'], [id], [fnv1a(id)], [envelope], [JSON.stringify({ 'event-id': eventId, 'event-type': 'OrderPlaced', 'event-version': '1', 'correlation-id': id })]],
-        );
-        await client.query(
-          `INSERT INTO orders (id, customer_id, status, lines, shipping_address, total_cents, currency, shipment, status_reason, correlation_id, created_at, updated_at)
-           VALUES ($1, 'raw', 'PENDING', $2, $3, NULL, NULL, NULL, NULL, $4, $5, $5)`,
-          [id, JSON.stringify([{ sku: SKU, quantity: 1 }]), JSON.stringify(JSON.parse(payload).shippingAddress), id, now],
-        );
-        await client.query(`INSERT INTO order_timeline (order_id, event_id, type, status, occurred_at, detail) VALUES ($1, $2, 'OrderPlaced', 'PENDING', $3, NULL)`, [id, eventId, now]);
+        await client.query('START TRANSACTION');
+        const lock = keyLockId(id);
+        await client.query(ENQUEUE_SQL, [[eventId], ['orders.events'], [id], [fnv1a(id)], [envelope], [JSON.stringify({ 'event-id': eventId, 'event-type': 'OrderPlaced', 'event-version': '1', 'correlation-id': id })], LockClass.Key, [lock], 1]);
+        const order = { id, customerId: 'raw', status: 'PENDING' as const, lines: [{ sku: SKU, quantity: 1 }], shippingAddress: JSON.parse(payload).shippingAddress, totalCents: null, currency: null, shipment: null, statusReason: null, correlationId: id, createdAt: now, updatedAt: now };
+        await client.query(INSERT_ORDER_SQL, insertOrderParams(order, { eventId, type: 'OrderPlaced', status: 'PENDING', occurredAt: now }));
         await client.query('COMMIT');
         done++;
       }

@@ -24,8 +24,7 @@ export class ReservationsService {
       await this.outbox.enqueue(tx, [{ ...context, data: Object.assign(new StockRejectedV1(), { reasons: decision.reasons }) }]);
       return;
     }
-    await this.stock.applyDeltas(tx, decision.lines.map((l) => ({ sku: l.sku, available: -l.quantity, reserved: l.quantity, shipped: 0 })));
-    await this.stock.insertReservation(tx, placed.orderId, decision.lines, decision.totalCents, now);
+    await this.stock.reserve(tx, placed.orderId, decision.lines, decision.totalCents, now);
     const data = Object.assign(new StockReservedV1(), { lines: decision.lines, totalCents: decision.totalCents, currency: decision.currency });
     await this.outbox.enqueue(tx, [{ ...context, data }]);
   }
@@ -51,8 +50,7 @@ export class ReservationsService {
           return { sku: l.sku, available: l.quantity, reserved: 0, shipped: -l.quantity };
       }
     });
-    await this.stock.applyDeltas(tx, deltas);
-    await this.stock.setReservationStatus(tx, cause.orderId, next, now);
+    await this.stock.move(tx, cause.orderId, deltas, next, now);
     if (next === 'RELEASED') {
       const data = Object.assign(new StockReleasedV1(), { cause: cause.type });
       await this.outbox.enqueue(tx, [{ data, orderId: cause.orderId, correlationId: cause.correlationId, causationId: cause.id, occurredAt: now }]);

@@ -18,6 +18,14 @@ export interface ReservedLine {
   unitPriceCents: number;
 }
 
+/** An order's reservation: the units it holds and where they stand. */
+export interface Reservation {
+  orderId: string;
+  status: ReservationStatus;
+  lines: ReservedLine[];
+  totalCents: number;
+}
+
 /** Same SKU on several lines counts as one line with the summed quantity. */
 export function mergeLines(lines: OrderLineData[]): OrderLineData[] {
   const bySku = new Map<string, number>();

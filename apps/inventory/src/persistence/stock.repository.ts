@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { ProductStock, ReservationStatus, ReservedLine } from '../domain/stock';
+import { ProductStock, Reservation, ReservationStatus, ReservedLine } from '../domain/stock';
 import { ProductEntity, ReservationEntity } from './entities';
 
 export interface StockDelta {
@@ -23,27 +23,26 @@ export class StockRepository {
     return new Map(rows.map((r) => [r.sku, { sku: r.sku, priceCents: r.price_cents, currency: r.currency, available: r.available, reserved: r.reserved, shipped: r.shipped }]));
   }
 
-  async applyDeltas(tx: EntityManager, deltas: StockDelta[]): Promise<void> {
-    if (deltas.length === 0) return;
+  /** The order's reservation, locked until the transaction ends. */
+  async lockReservation(tx: EntityManager, orderId: string): Promise<Reservation | null> {
+    const rows: any[] = await tx.query(`SELECT order_id, status, lines, total_cents FROM reservations WHERE order_id = $1 FOR UPDATE`, [orderId]);
+    if (rows.length === 0) return null;
+    const r = rows[0];
+    return { orderId: r.order_id, status: r.status, lines: r.lines, totalCents: Number(r.total_cents) };
+  }
+
+  /** Moves the stock and records the reservation, in one statement. */
+  async reserve(tx: EntityManager, orderId: string, lines: ReservedLine[], totalCents: number, now: Date): Promise<void> {
     await tx.query(
-      `UPDATE products p
-          SET available = p.available + d.da, reserved = p.reserved + d.dr, shipped = p.shipped + d.ds, updated_at = now()
-         FROM unnest($1::text[], $2::int[], $3::int[], $4::int[]) AS d(sku, da, dr, ds)
-        WHERE p.sku = d.sku`,
-      [deltas.map((d) => d.sku), deltas.map((d) => d.available), deltas.map((d) => d.reserved), deltas.map((d) => d.shipped)],
+      `WITH moved AS (${APPLY_DELTAS})
+       INSERT INTO reservations (order_id, status, lines, total_cents, created_at, updated_at) VALUES ($5, 'RESERVED', $6, $7, $8, $8)`,
+      [...deltaColumns(lines.map((l) => ({ sku: l.sku, available: -l.quantity, reserved: l.quantity, shipped: 0 }))), orderId, JSON.stringify(lines), totalCents, now],
     );
   }
 
-  lockReservation(tx: EntityManager, orderId: string): Promise<ReservationEntity | null> {
-    return tx.getRepository(ReservationEntity).findOne({ where: { orderId }, lock: { mode: 'pessimistic_write' } });
-  }
-
-  async insertReservation(tx: EntityManager, orderId: string, lines: ReservedLine[], totalCents: number, now: Date): Promise<void> {
-    await tx.insert(ReservationEntity, { orderId, status: 'RESERVED', lines, totalCents, createdAt: now, updatedAt: now });
-  }
-
-  async setReservationStatus(tx: EntityManager, orderId: string, status: ReservationStatus, now: Date): Promise<void> {
-    await tx.update(ReservationEntity, { orderId }, { status, updatedAt: now });
+  /** Moves the stock and sets the reservation's new status, in one statement. */
+  async move(tx: EntityManager, orderId: string, deltas: StockDelta[], status: ReservationStatus, now: Date): Promise<void> {
+    await tx.query(`WITH moved AS (${APPLY_DELTAS}) UPDATE reservations SET status = $6, updated_at = $7 WHERE order_id = $5`, [...deltaColumns(deltas), orderId, status, now]);
   }
 
   listProducts(): Promise<ProductEntity[]> {
@@ -57,4 +56,14 @@ export class StockRepository {
   findReservation(orderId: string): Promise<ReservationEntity | null> {
     return this.dataSource.getRepository(ReservationEntity).findOneBy({ orderId });
   }
+}
+
+/** Adds per-SKU deltas ($1-$4: skus, available, reserved, shipped) to the products' counters. */
+const APPLY_DELTAS = `UPDATE products p
+    SET available = p.available + d.da, reserved = p.reserved + d.dr, shipped = p.shipped + d.ds, updated_at = now()
+   FROM unnest($1::text[], $2::int[], $3::int[], $4::int[]) AS d(sku, da, dr, ds)
+  WHERE p.sku = d.sku`;
+
+function deltaColumns(deltas: StockDelta[]): unknown[] {
+  return [deltas.map((d) => d.sku), deltas.map((d) => d.available), deltas.map((d) => d.reserved), deltas.map((d) => d.shipped)];
 }

@@ -15,20 +15,27 @@ export interface OrderQuery {
 export class OrdersRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** The new order and its first timeline entry, in one statement. */
   async insert(tx: EntityManager, order: Order, timeline: TimelineEntry): Promise<void> {
-    await tx.insert(OrderEntity, order);
-    await this.addTimeline(tx, order.id, timeline);
+    await tx.query(INSERT_ORDER_SQL, insertOrderParams(order, timeline));
   }
 
   /** Loads the order and locks its row until the transaction ends. */
-  lockById(tx: EntityManager, id: string): Promise<Order | null> {
-    return tx.getRepository(OrderEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+  async lockById(tx: EntityManager, id: string): Promise<Order | null> {
+    const rows: OrderRow[] = await tx.query(`SELECT ${ORDER_SELECT} FROM orders WHERE id = $1 FOR UPDATE`, [id]);
+    return rows.length === 0 ? null : toOrder(rows[0]);
   }
 
+  /** Writes the order's new state and (if it moved) its timeline entry, in one statement. */
   async save(tx: EntityManager, order: Order, timeline: TimelineEntry | null): Promise<void> {
-    const { id, ...changes } = order;
-    await tx.update(OrderEntity, { id }, changes);
-    if (timeline) await this.addTimeline(tx, id, timeline);
+    const update = `UPDATE orders SET customer_id = $2, status = $3, lines = $4, shipping_address = $5, total_cents = $6, currency = $7,
+                           shipment = $8, status_reason = $9, correlation_id = $10, created_at = $11, updated_at = $12
+                     WHERE id = $1`;
+    if (!timeline) {
+      await tx.query(update, orderColumns(order));
+      return;
+    }
+    await tx.query(`WITH o AS (${update}) ${TIMELINE_INSERT}`, [...orderColumns(order), ...timelineColumns(order.id, timeline)]);
   }
 
   findById(id: string): Promise<Order | null> {
@@ -48,7 +55,73 @@ export class OrdersRepository {
     return qb.orderBy('o.created_at', 'DESC').addOrderBy('o.id', 'DESC').limit(query.limit).getMany();
   }
 
-  private async addTimeline(tx: EntityManager, orderId: string, t: TimelineEntry): Promise<void> {
-    await tx.insert(OrderTimelineEntity, { orderId, eventId: t.eventId, type: t.type, status: t.status, occurredAt: t.occurredAt, detail: (t.detail ?? null) as any });
-  }
+}
+
+/** Parameters $13-$18 of the statements here: one order_timeline row. */
+const TIMELINE_INSERT = `INSERT INTO order_timeline (order_id, event_id, type, status, occurred_at, detail) VALUES ($13, $14, $15, $16, $17, $18)`;
+
+/** A new order and its first timeline entry (the benchmark's raw intake runs this same statement). */
+export const INSERT_ORDER_SQL = `WITH o AS (
+    INSERT INTO orders (id, customer_id, status, lines, shipping_address, total_cents, currency, shipment, status_reason, correlation_id, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+  )
+  ${TIMELINE_INSERT}`;
+
+export function insertOrderParams(order: Order, timeline: TimelineEntry): unknown[] {
+  return [...orderColumns(order), ...timelineColumns(order.id, timeline)];
+}
+
+function orderColumns(o: Order): unknown[] {
+  return [
+    o.id,
+    o.customerId,
+    o.status,
+    JSON.stringify(o.lines),
+    JSON.stringify(o.shippingAddress),
+    o.totalCents,
+    o.currency,
+    o.shipment === null ? null : JSON.stringify(o.shipment),
+    o.statusReason,
+    o.correlationId,
+    o.createdAt,
+    o.updatedAt,
+  ];
+}
+
+function timelineColumns(orderId: string, t: TimelineEntry): unknown[] {
+  return [orderId, t.eventId, t.type, t.status, t.occurredAt, t.detail == null ? null : JSON.stringify(t.detail)];
+}
+
+const ORDER_SELECT = `id, customer_id, status, lines, shipping_address, total_cents, currency, shipment, status_reason, correlation_id, created_at, updated_at`;
+
+interface OrderRow {
+  id: string;
+  customer_id: string;
+  status: Order['status'];
+  lines: Order['lines'];
+  shipping_address: Order['shippingAddress'];
+  total_cents: string | null;
+  currency: string | null;
+  shipment: Order['shipment'];
+  status_reason: string | null;
+  correlation_id: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toOrder(r: OrderRow): Order {
+  return {
+    id: r.id,
+    customerId: r.customer_id,
+    status: r.status,
+    lines: r.lines,
+    shippingAddress: r.shipping_address,
+    totalCents: r.total_cents === null ? null : Number(r.total_cents),
+    currency: r.currency,
+    shipment: r.shipment,
+    statusReason: r.status_reason,
+    correlationId: r.correlation_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }

@@ -48,25 +48,30 @@ export class ShipmentsService {
     const [row] = await tx.query(
       `INSERT INTO shipment_requests AS r (order_id, country, reserved, cancelled) VALUES ($1, $2, $3, $4)
        ON CONFLICT (order_id) DO UPDATE SET country = coalesce(r.country, excluded.country), reserved = r.reserved OR excluded.reserved, cancelled = r.cancelled OR excluded.cancelled
-       RETURNING order_id AS "orderId", country, reserved, cancelled`,
+       RETURNING order_id AS "orderId", country, reserved, cancelled, EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = r.order_id) AS "hasShipment"`,
       [cause.orderId, country, reserved, cancelled],
     );
-    const request = row as ShipmentRequestEntity;
-    const hasShipment = (await tx.count(ShipmentEntity, { where: { orderId: cause.orderId } })) > 0;
+    const { hasShipment, ...request } = row as ShipmentRequestEntity & { hasShipment: boolean };
     const shipmentId = randomUUID();
     const decision = decideShipment(request, hasShipment, this.policy, shipmentId, now);
     if (decision.kind === 'wait') return;
-    await tx.insert(ShipmentEntity, {
-      id: shipmentId,
-      orderId: cause.orderId,
-      status: decision.kind === 'schedule' ? 'SCHEDULED' : 'FAILED',
-      carrier: this.policy.carrier,
-      country: request.country!,
-      estimatedDelivery: decision.kind === 'schedule' ? new Date(decision.event.estimatedDelivery) : null,
-      failureReason: decision.kind === 'fail' ? decision.event.detail : null,
-      createdAt: now,
-      updatedAt: now,
-    });
+    // hasShipment was read in the upsert's snapshot; a shipment committed while it waited for the
+    // request row's lock is caught here by the unique order_id, and then nothing is sent twice
+    const inserted = await tx.query(
+      `INSERT INTO shipments (id, order_id, status, carrier, country, estimated_delivery, failure_reason, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+       ON CONFLICT (order_id) DO NOTHING RETURNING id`,
+      [
+        shipmentId,
+        cause.orderId,
+        decision.kind === 'schedule' ? 'SCHEDULED' : 'FAILED',
+        this.policy.carrier,
+        request.country!,
+        decision.kind === 'schedule' ? new Date(decision.event.estimatedDelivery) : null,
+        decision.kind === 'fail' ? decision.event.detail : null,
+        now,
+      ],
+    );
+    if (inserted.length === 0) return;
     await this.outbox.enqueue(tx, [{ data: decision.event, orderId: cause.orderId, correlationId: cause.correlationId, causationId: cause.id, occurredAt: now }]);
   }
 
