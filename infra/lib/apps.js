@@ -44,7 +44,9 @@ function appEnv(state, app, extra = {}) {
 /** Starts an app from its bundle; output goes to `logFile` (or is inherited). */
 function startApp(app, env, logFile) {
   const out = logFile ? fs.openSync(logFile, 'a') : 'inherit';
-  const child = spawn(process.execPath, ['--enable-source-maps', path.join(ROOT, 'dist', 'apps', app.name, 'main.js')], {
+  // APP_NODE_ARGS passes extra flags to the apps' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them)
+  const extraArgs = (env.APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, ['--enable-source-maps', ...extraArgs, path.join(ROOT, 'dist', 'apps', app.name, 'main.js')], {
     cwd: ROOT,
     env,
     stdio: ['ignore', out, out],
