@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ChildProcess } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENQUEUE_SQL, MessagingTables1732300000000, fnv1a, keyLockId, LockClass } from '@app/messaging';
@@ -144,10 +145,28 @@ async function main() {
 
     const ordersDb = new Pool({ connectionString: infra.databaseUrl(state.postgres.url, 'orders'), max: 4 });
     const unfinished = async () => Number((await ordersDb.query(`SELECT count(*) FROM orders WHERE status IN ('PENDING','RESERVED')`)).rows[0].count);
+    // Quiet means every order is final AND every service has consumed everything (consumer lag 0)
+    // AND every outbox is empty: orders reach CONFIRMED before inventory has applied the shipments,
+    // and a measure started on a still-busy system would time that backlog, not the saga.
+    const admin = new Kafka({ clientId: 'bench-lag', brokers: [state.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const serviceDbs = apps.APPS.map((a: { name: string }) => new Pool({ connectionString: infra.databaseUrl(state.postgres.url, a.name), max: 1 }));
+    const pendingWork = async () => {
+      let lag = 0;
+      for (const group of apps.APPS.map((a: { name: string }) => a.name)) {
+        for (const { topic, partitions } of await admin.fetchOffsets({ groupId: group })) {
+          const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.offset)]));
+          for (const p of partitions) lag += Math.max(0, (ends.get(p.partition) ?? 0) - Math.max(0, Number(p.offset)));
+        }
+      }
+      let outbox = 0;
+      for (const db of serviceDbs) outbox += Number((await db.query('SELECT count(*) FROM outbox')).rows[0].count);
+      return { orders: await unfinished(), lag, outbox };
+    };
     const drain = async (what: string) => {
       const t0 = Date.now();
-      for (let n = await unfinished(); n > 0; n = await unfinished()) {
-        progress(`  waiting for ${what}: ${n} orders not final yet`);
+      for (let w = await pendingWork(); w.orders + w.lag + w.outbox > 0; w = await pendingWork()) {
+        progress(`  waiting for ${what}: ${w.orders} orders not final, ${w.lag} events not consumed, ${w.outbox} not yet relayed`);
         await new Promise((r) => setTimeout(r, 2000));
       }
       return (Date.now() - t0) / 1000;
@@ -259,6 +278,8 @@ async function main() {
     // the same latency at 30% of what the whole saga sustains (the intake rate alone can be above it)
     const latencyAtSustained = sustainedRate > 0 ? await measureLatency(Math.max(5, Math.round(sustainedRate * 0.3)), '30% of the sustained rate (d)') : null;
     await ordersDb.end();
+    await admin.disconnect();
+    await Promise.all(serviceDbs.map((db: Pool) => db.end()));
 
     const result = {
       benchmark: 'e2e',
