@@ -1,0 +1,45 @@
+import { DataSource, TransactionCommitEvent } from 'typeorm';
+import { MessagingOptions } from '../messaging.options';
+import { OUTBOX_ENQUEUED } from '../outbox/outbox.service';
+import { OutboxRelayService } from './outbox-relay.service';
+
+const options: MessagingOptions = {
+  service: 'unit',
+  brokers: ['127.0.0.1:9'],
+  topicPrefix: '',
+  topicPartitions: 1,
+  replicationFactor: 1,
+  databaseUrl: 'postgres://127.0.0.1:9/unit',
+  outbox: { lanes: 4, batchSize: 10, pollIntervalMs: 1000, backlogMaxAgeMs: 60_000 },
+  consumer: { concurrency: 1, sessionTimeoutMs: 10_000, commitIntervalMs: 1000 },
+};
+
+function commitOf(data: Record<string, unknown>): TransactionCommitEvent {
+  return { queryRunner: { data } } as unknown as TransactionCommitEvent;
+}
+
+describe('OutboxRelayService wakes its relay on local commits', () => {
+  const dataSource = { subscribers: [] as unknown[] } as unknown as DataSource;
+  const service = new OutboxRelayService(options, dataSource);
+  const wake = jest.spyOn(service.relay, 'wake').mockImplementation(() => {});
+
+  beforeEach(() => wake.mockClear());
+
+  it('subscribes to the data source', () => {
+    expect(dataSource.subscribers).toContain(service);
+  });
+
+  it('wakes the relay once after a transaction that enqueued events commits', () => {
+    const data: Record<string, unknown> = { [OUTBOX_ENQUEUED]: true };
+    service.afterTransactionCommit(commitOf(data));
+    expect(wake).toHaveBeenCalledTimes(1);
+    // the flag is consumed: a later commit on the same query runner without new events does not wake it
+    service.afterTransactionCommit(commitOf(data));
+    expect(wake).toHaveBeenCalledTimes(1);
+  });
+
+  it('does not wake the relay for a transaction that enqueued nothing', () => {
+    service.afterTransactionCommit(commitOf({}));
+    expect(wake).not.toHaveBeenCalled();
+  });
+});
