@@ -48,6 +48,33 @@ function rssMb(pid: number): number {
   }
 }
 
+/**
+ * Open-loop load at an even pace: one POST every 1000/rate ms, not waiting for answers. (autocannon's
+ * overallRate sends each second's budget at once, in a burst, and latency then measures the burst.)
+ */
+async function paced(url: string, payload: string, rate: number, seconds: number): Promise<{ ok: number; failed: number }> {
+  const interval = 1000 / rate;
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  let ok = 0;
+  let failed = 0;
+  for (let i = 0; i * interval < seconds * 1000; i++) {
+    const wait = start + i * interval - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload })
+        .then(async (res) => {
+          await res.arrayBuffer();
+          if (res.ok) ok++;
+          else failed++;
+        })
+        .catch(() => void failed++),
+    );
+  }
+  await Promise.all(inFlight);
+  return { ok, failed };
+}
+
 /** The place-order transaction of the orders service, its very statements, through pg (no HTTP, no Nest, no relay). */
 async function rawIntake(pool: Pool, seconds: number, concurrency: number): Promise<number> {
   const payload = body('raw');
@@ -212,15 +239,7 @@ async function main() {
     const measureLatency = async (rate: number, label: string) => {
       progress(`(c) ${rate} orders/s for 15s (${label}), then placed-to-CONFIRMED latency from the orders database`);
       const customer = `latency-${rate}-${randomUUID().slice(0, 8)}`;
-      await autocannon({
-        url: `${orders}/orders`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: body(customer),
-        connections: 16,
-        overallRate: rate,
-        duration: 15,
-      });
+      await paced(`${orders}/orders`, body(customer), rate, 15);
       await drain('the latency run');
       const ms = (
         await ordersDb.query(
@@ -253,15 +272,7 @@ async function main() {
         samples.push(await unfinished());
         apps.APPS.forEach((a: { name: string }, i: number) => (rss[a.name] = Math.max(rss[a.name] ?? 0, rssMb(children[i].pid!))));
       }, 1000);
-      await autocannon({
-        url: `${orders}/orders`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: body(`step-${rate}`),
-        connections: 16,
-        overallRate: rate,
-        duration: SECONDS * 2,
-      });
+      await paced(`${orders}/orders`, body(`step-${rate}`), rate, SECONDS * 2);
       clearInterval(sampler);
       // backlog growth over the second half of the step: flat (or shrinking) means the saga keeps up
       const half = samples.slice(Math.floor(samples.length / 2));
