@@ -131,10 +131,11 @@ async function startKafka({ dir, port, controllerPort, partitions = 3, quiet = f
   fs.writeFileSync(path.join(dir, 'log4j.properties'), LOG4J);
 
   if (!fs.existsSync(path.join(dir, 'data', 'meta.properties'))) {
+    // a base64url id can start with '-': passed as `--cluster-id=<id>`, it is never read as an option
     const clusterId = crypto.randomBytes(16).toString('base64url');
     const format = spawnSync(
       'java',
-      javaArgs(dir, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', propsFile, '--ignore-formatted']),
+      javaArgs(dir, 'kafka.tools.StorageTool', ['format', `--cluster-id=${clusterId}`, '-c', propsFile, '--ignore-formatted']),
       { encoding: 'utf8' },
     );
     if (format.status !== 0) {
