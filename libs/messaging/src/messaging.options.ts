@@ -19,6 +19,8 @@ export interface MessagingOptions {
     concurrency: number;
     /** Offsets are committed at most this often (0: after every batch); the inbox absorbs re-deliveries. */
     commitIntervalMs: number;
+    /** Messages of one partition applied in one database transaction at most (1: one transaction per message). */
+    batchSize: number;
     sessionTimeoutMs: number;
   };
   verboseKafkaLogs?: boolean;

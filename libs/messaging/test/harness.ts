@@ -23,7 +23,7 @@ export function messagingOptions(url: string, brokers: string, prefix: string): 
     replicationFactor: 1,
     databaseUrl: url,
     outbox: { lanes: LANES, batchSize: 500, pollIntervalMs: 500, backlogMaxAgeMs: 60_000 },
-    consumer: { concurrency: 3, sessionTimeoutMs: 10_000, commitIntervalMs: 1000 },
+    consumer: { concurrency: 3, sessionTimeoutMs: 10_000, commitIntervalMs: 1000, batchSize: 50 },
   };
 }
 
@@ -47,7 +47,11 @@ export async function createOutboxDb(url?: string): Promise<OutboxDb> {
 /** An event whose payload says which key and sequence number it is, padded to about `bytes`. */
 export function sequenced(key: string, seq: number, bytes = 0): { data: OrderCancelledV1; orderId: string; correlationId: string } {
   const reason = `seq:${seq}`;
-  return { data: Object.assign(new OrderCancelledV1(), { reason: bytes > 0 ? reason.padEnd(Math.min(bytes, 500), '.') : reason }), orderId: key, correlationId: key };
+  return {
+    data: Object.assign(new OrderCancelledV1(), { reason: bytes > 0 ? reason.padEnd(Math.min(bytes, 500), '.') : reason }),
+    orderId: key,
+    correlationId: key,
+  };
 }
 
 /** Commits `perKey` events for each key, one transaction each, in order per key, keys in parallel. */

@@ -3,11 +3,35 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DeadLetterHeaders, EventEnvelope, OrderCancelledV1, Topics } from '@app/contracts';
-import { createDatabase, dropDatabase, infra, PostgresHandle, query, readTopics, RunningApp, sharedInfra, startInProcess, testKafka, uniqueTopicPrefix, waitUntil } from '@app/testing';
+import {
+  createDatabase,
+  dropDatabase,
+  infra,
+  PostgresHandle,
+  query,
+  readTopics,
+  RunningApp,
+  sharedInfra,
+  startInProcess,
+  testKafka,
+  uniqueTopicPrefix,
+  waitUntil,
+} from '@app/testing';
 import { probeService } from './fixtures/probe.service';
+import { createTopics } from './harness';
 
 function envelope(orderId: string, reason: string, overrides: Partial<EventEnvelope> = {}): EventEnvelope {
-  return { id: randomUUID(), type: OrderCancelledV1.type, version: 1, occurredAt: new Date().toISOString(), orderId, correlationId: orderId, causationId: null, data: { reason }, ...overrides };
+  return {
+    id: randomUUID(),
+    type: OrderCancelledV1.type,
+    version: 1,
+    occurredAt: new Date().toISOString(),
+    orderId,
+    correlationId: orderId,
+    causationId: null,
+    data: { reason },
+    ...overrides,
+  };
 }
 
 /** Produces values with one key (so one partition) and returns where each one landed. */
@@ -23,7 +47,8 @@ async function send(brokers: string, topic: string, key: string, values: string[
   return placed;
 }
 
-const applied = (url: string, reason: string) => query(url, 'SELECT applied_count FROM effects WHERE reason = $1', [reason]).then((r) => r[0]?.applied_count as number | undefined);
+const applied = (url: string, reason: string) =>
+  query(url, 'SELECT applied_count FROM effects WHERE reason = $1', [reason]).then((r) => r[0]?.applied_count as number | undefined);
 
 describe('inbox consumer (real Kafka, real PostgreSQL)', () => {
   const { brokers } = sharedInfra();
@@ -79,6 +104,50 @@ describe('inbox consumer (real Kafka, real PostgreSQL)', () => {
   });
 });
 
+describe('inbox consumer working off a backlog (one partition, one fetch)', () => {
+  const { brokers } = sharedInfra();
+  const prefix = uniqueTopicPrefix();
+  const topic = `${prefix}${Topics.OrdersEvents}`;
+  let databaseUrl: string;
+  let probe: RunningApp | undefined;
+
+  beforeAll(async () => {
+    databaseUrl = await createDatabase('probe');
+  });
+
+  afterAll(async () => {
+    await probe?.close();
+    await dropDatabase(databaseUrl);
+  });
+
+  it('applies the events in shared transactions, in order, each once; a batch that fails is rolled back and applied one by one', async () => {
+    const orderId = randomUUID();
+    const events = Array.from({ length: 120 }, (_, i) => envelope(orderId, i === 70 ? `fail-once:${i}` : `backlog:${i}`));
+    const values = events.map((e) => JSON.stringify(e));
+    values.splice(40, 0, JSON.stringify(events[10])); // a re-delivered event inside a batch
+    values.splice(90, 0, 'poison inside a batch');
+    // all of it is on the partition before the consumer starts, so its first fetches return long batches
+    await createTopics(brokers, prefix);
+    await send(brokers, topic, orderId, values);
+    probe = await startInProcess(probeService, { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix, CONSUMER_BATCH_SIZE: '25' });
+    await waitUntil('the whole backlog to be applied', async () => (await applied(databaseUrl, 'backlog:119')) === 1, { timeoutMs: 60_000, intervalMs: 250 });
+
+    const effects = await query(databaseUrl, 'SELECT reason, applied_count, txid::text FROM effects ORDER BY applied_at');
+    expect(effects.map((e) => e.reason)).toEqual(events.map((e) => e.data.reason));
+    expect(effects.filter((e) => e.applied_count !== 1)).toEqual([]);
+    // batches of up to 25 share a transaction; the batch with the failing event was applied one event per transaction
+    const perTransaction = new Map<string, number>();
+    for (const e of effects) perTransaction.set(e.txid, (perTransaction.get(e.txid) ?? 0) + 1);
+    expect(Math.max(...perTransaction.values())).toBeGreaterThan(1);
+    expect(Math.max(...perTransaction.values())).toBeLessThanOrEqual(25);
+    const failed = effects.find((e) => e.reason === 'fail-once:70')!;
+    expect(perTransaction.get(failed.txid)).toBe(1);
+    // the poison message is dead-lettered once, although its batch was rolled back
+    const dead = await readTopics(brokers, [`${topic}.dlt`], { idleMs: 2000, timeoutMs: 20_000 });
+    expect(dead.map((m) => m.value!.toString())).toEqual(['poison inside a batch']);
+  });
+});
+
 describe('inbox consumer whose database goes down for a while', () => {
   const { brokers } = sharedInfra();
   const prefix = uniqueTopicPrefix();
@@ -108,7 +177,10 @@ describe('inbox consumer whose database goes down for a while', () => {
     await new Promise((r) => setTimeout(r, 5000)); // the consumer keeps failing for a while
 
     pg = await infra.startPostgres({ dir, port: pg.port, durable: false, quiet: true });
-    await waitUntil('both messages to be applied after the database is back', async () => (await applied(databaseUrl, 'next-in-line')) === 1, { timeoutMs: 60_000, intervalMs: 500 });
+    await waitUntil('both messages to be applied after the database is back', async () => (await applied(databaseUrl, 'next-in-line')) === 1, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
     expect(await applied(databaseUrl, 'while-down')).toBe(1);
     const [first, second] = await query(databaseUrl, `SELECT reason FROM effects ORDER BY applied_at`);
     expect([first.reason, second.reason]).toEqual(['while-down', 'next-in-line']);

@@ -112,7 +112,10 @@ describe('outbox relay (real Kafka, real PostgreSQL)', () => {
       expect(await db.dataSource.query('SELECT count(*)::int AS n FROM outbox')).toEqual([{ n: 1000 }]);
 
       kafka = await infra.startKafka({ dir, port: kafka.port, controllerPort: kafka.controllerPort, quiet: true });
-      await waitUntil('the outbox to drain', async () => (await db.dataSource.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0, { timeoutMs: 90_000, intervalMs: 500 });
+      await waitUntil('the outbox to drain', async () => (await db.dataSource.query('SELECT count(*)::int AS n FROM outbox'))[0].n === 0, {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+      });
 
       const messages = await readTopics(kafka.brokers, [topicOf(prefix)], { expected: 1000, timeoutMs: 60_000 });
       const byKey = sequencesByKey(messages);

@@ -31,13 +31,22 @@ describe('a relay killed after Kafka acknowledged a batch, before it recorded th
 
   it('re-publishes the batch, and a consumer using the inbox applies each event once', async () => {
     const keys = uuids(10);
-    await db.dataSource.transaction((tx) => db.outbox.enqueue(tx, keys.map((k) => sequenced(k, 0))));
+    await db.dataSource.transaction((tx) =>
+      db.outbox.enqueue(
+        tx,
+        keys.map((k) => sequenced(k, 0)),
+      ),
+    );
 
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.join(__dirname, 'fixtures', 'crashing-relay.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json'), DATABASE_URL: db.url, KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.join(__dirname, 'fixtures', 'crashing-relay.ts')],
+      {
+        cwd: ROOT,
+        env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json'), DATABASE_URL: db.url, KAFKA_BROKERS: brokers, TOPIC_PREFIX: prefix },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     const signal = await new Promise((resolve) => child.once('exit', (_code, sig) => resolve(sig)));

@@ -17,9 +17,18 @@ describe('a service started with RELAY_ONLY=true', () => {
     await createTopics(brokers, prefix);
     db = await createOutboxDb();
     const keys = uuids(5);
-    await db.dataSource.transaction((tx) => db.outbox.enqueue(tx, keys.map((k) => sequenced(k, 0))));
+    await db.dataSource.transaction((tx) =>
+      db.outbox.enqueue(
+        tx,
+        keys.map((k) => sequenced(k, 0)),
+      ),
+    );
 
-    relay = await spawnService('orders', { DATABASE_URL: db.url, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix, RELAY_ONLY: 'true', PORT: String(await freePort()), LOG_LEVEL: 'log' }, { waitReady: false });
+    relay = await spawnService(
+      'orders',
+      { DATABASE_URL: db.url, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix, RELAY_ONLY: 'true', PORT: String(await freePort()), LOG_LEVEL: 'log' },
+      { waitReady: false },
+    );
     const messages = await readTopics(brokers, [`${prefix}${Topics.OrdersEvents}`], { expected: 5 });
     expect(messages.map((m) => m.key!.toString()).sort()).toEqual([...keys].sort());
     expect(await fetch(relay.url + '/health/live').catch(() => null)).toBeNull(); // no HTTP server in this mode

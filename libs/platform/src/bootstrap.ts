@@ -2,7 +2,17 @@ import { DynamicModule, Logger, LogLevel, ValidationPipe } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ALL_TOPICS, deadLetterTopicOf } from '@app/contracts';
-import { createKafka, ensureTopics, kafkaClientConfig, KafkaRelayPublisher, KafkaServerRef, OutboxRelay, PrefixedKafkaServer, TopicNames } from '@app/messaging';
+import {
+  createKafka,
+  ensureTopics,
+  InboxConsumer,
+  kafkaClientConfig,
+  KafkaRelayPublisher,
+  KafkaServerRef,
+  OutboxRelay,
+  PrefixedKafkaServer,
+  TopicNames,
+} from '@app/messaging';
 import { BaseConfig } from './config/base.config';
 import { ConfigError, loadConfig } from './config/load-config';
 import { messagingOptionsFrom } from './config/messaging-options';
@@ -71,6 +81,7 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
     },
     topics,
   );
+  server.useBatchTransactions(app.get(InboxConsumer), options.consumer.batchSize);
   app.get(KafkaServerRef).server = server;
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   return app;
@@ -108,7 +119,13 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
 async function runRelayOnly(service: string, config: BaseConfig, logger: Logger): Promise<void> {
   const options = messagingOptionsFrom(service, config);
   const relay = new OutboxRelay(
-    { databaseUrl: options.databaseUrl, lanes: options.outbox.lanes, batchSize: options.outbox.batchSize, pollIntervalMs: options.outbox.pollIntervalMs, logger: { log: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) } },
+    {
+      databaseUrl: options.databaseUrl,
+      lanes: options.outbox.lanes,
+      batchSize: options.outbox.batchSize,
+      pollIntervalMs: options.outbox.pollIntervalMs,
+      logger: { log: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+    },
     new KafkaRelayPublisher(createKafka(options, `${service}-relay`), new TopicNames(options.topicPrefix)),
   );
   await relay.start();

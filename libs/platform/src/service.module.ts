@@ -46,7 +46,10 @@ export class ServiceModule {
         TerminusModule.forRoot({ logger: false }),
       ],
       controllers: [HealthController],
-      providers: [{ provide: BaseConfig, useValue: config }, { provide: config.constructor, useValue: config }],
+      providers: [
+        { provide: BaseConfig, useValue: config },
+        { provide: config.constructor, useValue: config },
+      ],
       exports: [BaseConfig, config.constructor as Function],
     };
   }

@@ -49,7 +49,11 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
 
   private async connected(): Promise<Producer> {
     if (!this.producer) {
-      this.producer = createKafka(this.options, `${this.options.service}-dlt`).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      this.producer = createKafka(this.options, `${this.options.service}-dlt`).producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
       this.connecting = this.producer.connect().catch((err) => {
         this.producer = null;
         throw err;

@@ -1,6 +1,12 @@
 import { ServerKafka, KafkaOptions } from '@nestjs/microservices';
-import type { Consumer, EachMessagePayload } from 'kafkajs';
+import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
 import { TopicNames } from './topic-names';
+
+/** Runs the handling of several messages in one database transaction (the inbox consumer does). */
+export interface BatchTransactions {
+  /** true: every message was handled and the shared transaction committed; false: all rolled back. */
+  inOneTransaction(handleAll: () => Promise<void>): Promise<boolean>;
+}
 
 /**
  * The Nest Kafka transport, with `@EventPattern` patterns read as logical topic names: it
@@ -12,6 +18,8 @@ export class PrefixedKafkaServer extends ServerKafka {
   private closing = false;
   private restartAttempt = 0;
   private restartTimer: NodeJS.Timeout | null = null;
+  private batches: BatchTransactions | null = null;
+  private maxBatch = 1;
 
   constructor(
     options: KafkaOptions['options'],
@@ -19,6 +27,15 @@ export class PrefixedKafkaServer extends ServerKafka {
   ) {
     super(options ?? {});
     this.status.subscribe((s) => (this.consumerState = s));
+  }
+
+  /**
+   * Consecutive messages of one partition, as a fetch returns them, are handled in one transaction
+   * of up to `maxBatch` messages; a batch that cannot commit is handled again one message at a time.
+   */
+  useBatchTransactions(batches: BatchTransactions, maxBatch: number): void {
+    this.batches = batches;
+    this.maxBatch = maxBatch;
   }
 
   get state(): string {
@@ -81,7 +98,35 @@ export class PrefixedKafkaServer extends ServerKafka {
     if (logical.length > 0) {
       await consumer.subscribe({ ...(this.options?.subscribe ?? {}), topics: logical.map((t) => this.topics.physical(t)) });
     }
-    await consumer.run({ ...(this.options?.run ?? {}), eachMessage: (payload) => this.handleMessage(payload) });
+    await consumer.run({
+      ...(this.options?.run ?? {}),
+      // offsets are resolved by handleBatch itself, each only once its message's transaction committed
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const handle = (message: EachBatchPayload['batch']['messages'][number]) =>
+      this.handleMessage({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause });
+    const size = this.batches ? this.maxBatch : 1;
+    for (let start = 0; start < batch.messages.length; start += size) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(start, start + size);
+      const handleAll = async () => {
+        for (const m of chunk) await handle(m);
+      };
+      if (chunk.length > 1 && this.batches && (await this.batches.inOneTransaction(handleAll))) {
+        for (const m of chunk) resolveOffset(m.offset);
+      } else {
+        for (const m of chunk) {
+          if (!isRunning() || isStale()) return;
+          await handle(m);
+          resolveOffset(m.offset);
+        }
+      }
+      await heartbeat();
+    }
   }
 
   override async handleMessage(payload: EachMessagePayload): Promise<any> {

@@ -54,21 +54,18 @@ export class Outbox {
     // The locks are taken by the uncorrelated sub-select, which Postgres runs once as a one-time
     // filter before the first row (and so before the first id is drawn): one round trip for both.
     const keyLocks = [...new Set(envelopes.map((e) => keyLockId(e.orderId)))].sort((a, b) => a - b);
-    await tx.query(
-      ENQUEUE_SQL,
-      [
-        rows.map((r) => r.envelope.id),
-        rows.map((r) => r.topic),
-        rows.map((r) => r.envelope.orderId),
-        // the lane is key_hash % lanes, computed by the relay: rows never strand when the lane count changes
-        rows.map((r) => fnv1a(r.envelope.orderId)),
-        rows.map((r) => r.payload),
-        rows.map((r) => JSON.stringify(headersOf(r.envelope))),
-        LockClass.Key,
-        keyLocks,
-        keyLocks.length,
-      ],
-    );
+    await tx.query(ENQUEUE_SQL, [
+      rows.map((r) => r.envelope.id),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.envelope.orderId),
+      // the lane is key_hash % lanes, computed by the relay: rows never strand when the lane count changes
+      rows.map((r) => fnv1a(r.envelope.orderId)),
+      rows.map((r) => r.payload),
+      rows.map((r) => JSON.stringify(headersOf(r.envelope))),
+      LockClass.Key,
+      keyLocks,
+      keyLocks.length,
+    ]);
     (tx.queryRunner.data as Record<string, unknown>)[OUTBOX_ENQUEUED] = true;
     return envelopes;
   }

@@ -36,7 +36,6 @@ export interface OutboxBacklog {
   heldBehindQuarantine: number;
 }
 
-
 /**
  * Publishes committed outbox rows to Kafka, then deletes them. Any number of instances may run
  * over one outbox: keys hash into lanes, each lane is owned by one instance at a time through a
@@ -146,7 +145,8 @@ export class OutboxRelay {
         this.stats.lastError = describeError(err);
         this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 100), 5000);
         this.log.warn(`outbox relay: ${this.stats.lastError}; retrying in ${this.backoffMs} ms`);
-        if (isKafkaError(err)) await this.resetPublisher(); // producer state (epoch, sequence) starts afresh
+        if (isKafkaError(err))
+          await this.resetPublisher(); // producer state (epoch, sequence) starts afresh
         else if (isTransientError(err)) await this.closeConnections();
         await this.idle(this.backoffMs);
       }
@@ -199,10 +199,7 @@ export class OutboxRelay {
     // re-publish (consumers deduplicate), never a lost event. So it need not wait for fsync.
     await db.query('SET synchronous_commit = off');
     // take a membership slot: other instances count the taken slots to size their fair share
-    const slot = await db.query(
-      `SELECT s FROM generate_series(0, $2::int - 1) s WHERE pg_try_advisory_lock($1, s) LIMIT 1`,
-      [LockClass.Member, MEMBER_SLOTS],
-    );
+    const slot = await db.query(`SELECT s FROM generate_series(0, $2::int - 1) s WHERE pg_try_advisory_lock($1, s) LIMIT 1`, [LockClass.Member, MEMBER_SLOTS]);
     if (slot.rows.length === 0) throw new Error(`more than ${MEMBER_SLOTS} relay instances on one outbox`);
     await listener.connect();
     await listener.query(`LISTEN ${OUTBOX_NOTIFY_CHANNEL}`);

@@ -66,6 +66,12 @@ export class BaseConfig {
   @ToInt()
   @IsInt()
   @Min(1)
+  @Max(1000)
+  CONSUMER_BATCH_SIZE = 50;
+
+  @ToInt()
+  @IsInt()
+  @Min(1)
   @Max(1024)
   OUTBOX_LANES = 16;
 

@@ -18,6 +18,7 @@ export function messagingOptionsFrom(service: string, config: BaseConfig): Messa
     consumer: {
       concurrency: config.CONSUMER_CONCURRENCY,
       commitIntervalMs: config.CONSUMER_COMMIT_INTERVAL_MS,
+      batchSize: config.CONSUMER_BATCH_SIZE,
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     },
     verboseKafkaLogs: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'verbose',

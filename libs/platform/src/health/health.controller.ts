@@ -26,18 +26,16 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([
-      () => this.db.pingCheck('database', { timeout: 2000 }),
-      () => this.kafkaCheck(),
-      () => this.outboxCheck(),
-    ]);
+    return this.health.check([() => this.db.pingCheck('database', { timeout: 2000 }), () => this.kafkaCheck(), () => this.outboxCheck()]);
   }
 
   private async kafkaCheck() {
     const check = this.indicators.check('kafka');
     const probe = await this.kafka.probe();
     const consumerOk = !['crashed', 'stopped', 'disconnected'].includes(probe.consumer);
-    return probe.brokerReachable && consumerOk ? check.up({ consumer: probe.consumer }) : check.down({ consumer: probe.consumer, error: probe.error ?? `consumer ${probe.consumer}` });
+    return probe.brokerReachable && consumerOk
+      ? check.up({ consumer: probe.consumer })
+      : check.down({ consumer: probe.consumer, error: probe.error ?? `consumer ${probe.consumer}` });
   }
 
   private async outboxCheck() {
@@ -45,7 +43,14 @@ export class HealthController {
     try {
       const backlog = await this.relay.backlog();
       const stats = this.relay.relay.stats;
-      const details = { ...backlog, maxAgeMs: this.options.outbox.backlogMaxAgeMs, published: stats.published, failures: stats.failures, ownedLanes: stats.ownedLanes, lastError: stats.lastError };
+      const details = {
+        ...backlog,
+        maxAgeMs: this.options.outbox.backlogMaxAgeMs,
+        published: stats.published,
+        failures: stats.failures,
+        ownedLanes: stats.ownedLanes,
+        lastError: stats.lastError,
+      };
       return backlog.oldestAgeMs <= this.options.outbox.backlogMaxAgeMs ? check.up(details) : check.down(details);
     } catch (err) {
       return check.down({ error: (err as Error).message });

@@ -31,7 +31,10 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   private toResponse(exception: unknown): { status: number; body: Record<string, unknown> } {
     if (exception instanceof DomainError) {
-      return { status: exception.status, body: { statusCode: exception.status, error: HttpStatus[exception.status], code: exception.code, message: exception.message } };
+      return {
+        status: exception.status,
+        body: { statusCode: exception.status, error: HttpStatus[exception.status], code: exception.code, message: exception.message },
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -41,7 +44,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     const e = exception as { status?: number; type?: string; message?: string };
     if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-      const message = e.type === 'entity.too.large' ? 'request body is too large' : e.type === 'entity.parse.failed' ? 'request body is not valid JSON' : e.message;
+      const message =
+        e.type === 'entity.too.large' ? 'request body is too large' : e.type === 'entity.parse.failed' ? 'request body is not valid JSON' : e.message;
       return { status: e.status, body: { statusCode: e.status, error: HttpStatus[e.status], code: e.type ?? 'BAD_REQUEST', message } };
     }
     return { status: 500, body: { statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL', message: 'unexpected error; it has been logged' } };
