@@ -116,9 +116,11 @@ describe('order saga, end to end over HTTP and Kafka', () => {
       expect.arrayContaining(['admin: property admin should not exist', 'lines.0.quantity must not be less than 1', expect.stringMatching(/shippingAddress\.country must be an ISO 3166-1 alpha-2 code/)]),
     );
     const notJson = await api.json('orders', '/orders', { method: 'POST', body: '{"customerId":' });
-    expect(notJson.status).toBe(400);
+    expect([notJson.status, notJson.body.code, notJson.body.message]).toEqual([400, 'INVALID_JSON', 'request body is not valid JSON']);
+    const notJsonType = await api.json('orders', '/orders', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<order/>' });
+    expect([notJsonType.status, notJsonType.body.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
     const huge = await api.place({ customerId: 'mallory', lines: [{ sku: 'E2E-KB', quantity: 1 }], shippingAddress: { ...address(), line2: 'x'.repeat(100_000) } });
-    expect(huge.status).toBe(413);
+    expect([huge.status, huge.body.code, huge.body.message]).toEqual([413, 'BODY_TOO_LARGE', 'request body is too large']);
     expect((await api.json('orders', '/orders/not-a-uuid')).status).toBe(400);
     expect((await api.json('orders', '/orders/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await api.json('orders', '/orders?status=LOST')).status).toBe(400);

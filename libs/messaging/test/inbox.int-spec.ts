@@ -133,7 +133,7 @@ describe('inbox consumer working off a backlog (one partition, one fetch)', () =
     await waitUntil('the whole backlog to be applied', async () => (await applied(databaseUrl, 'backlog:119')) === 1, { timeoutMs: 60_000, intervalMs: 250 });
 
     const effects = await query(databaseUrl, 'SELECT reason, applied_count, txid::text FROM effects ORDER BY applied_at');
-    expect(effects.map((e) => e.reason)).toEqual(events.map((e) => e.data.reason));
+    expect(effects.map((e) => e.reason)).toEqual(events.map((e) => (e.data as { reason: string }).reason));
     expect(effects.filter((e) => e.applied_count !== 1)).toEqual([]);
     // batches of up to 25 share a transaction; the batch with the failing event was applied one event per transaction
     const perTransaction = new Map<string, number>();

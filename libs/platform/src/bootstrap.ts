@@ -1,6 +1,6 @@
 import { DynamicModule, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ALL_TOPICS, deadLetterTopicOf } from '@app/contracts';
 import {
   createKafka,
@@ -25,8 +25,8 @@ export interface ServiceDefinition<C extends BaseConfig> {
   service: string;
   configClass: new () => C;
   module: (config: C) => DynamicModule;
-  /** Largest accepted JSON body. */
-  bodyLimit?: string;
+  /** Largest accepted request body, in bytes (default 64 KiB); larger ones get 413. */
+  bodyLimit?: number;
 }
 
 /** Reads and validates the environment, or prints every problem and exits with status 1. */
@@ -41,10 +41,11 @@ export function loadConfigOrExit<C extends object>(service: string, configClass:
 }
 
 /** Creates and configures the hybrid (HTTP + Kafka) app, without listening yet. */
-export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinition<C>, config: C): Promise<NestExpressApplication> {
+export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinition<C>, config: C): Promise<NestFastifyApplication> {
   const logger = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL as LogLevel) + 1);
-  const app = await NestFactory.create<NestExpressApplication>(def.module(config), { logger, abortOnError: false, bodyParser: false });
-  app.useBodyParser('json', { limit: def.bodyLimit ?? '64kb' });
+  // Fastify: a fraction of Express' cost per request (JSON parsing, routing, replies)
+  const adapter = new FastifyAdapter({ bodyLimit: def.bodyLimit ?? 64 * 1024 });
+  const app = await NestFactory.create<NestFastifyApplication>(def.module(config), adapter, { logger, abortOnError: false });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationExceptionFactory }));
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();

@@ -20,8 +20,7 @@ export async function startInProcess<C extends BaseConfig>(def: ServiceDefinitio
   const app = await createServiceApp(def, config);
   await app.startAllMicroservices();
   await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
-  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+  return { app, url: await app.getUrl(), close: () => app.close() };
 }
 
 export interface SpawnedService {

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { DomainError } from '@app/platform';
 import { InventoryConfig } from '../config';
 
@@ -14,7 +14,7 @@ export class AdminGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
+    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization ?? '';
     const match = /^Bearer (.+)$/.exec(header);
     if (!match) throw new DomainError('UNAUTHORIZED', 'this endpoint needs Authorization: Bearer <admin token>', 401);
     const given = Buffer.from(match[1]);

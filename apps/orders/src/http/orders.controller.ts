@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CancelOrderRequest, ListOrdersQuery, PlaceOrderRequest } from '@app/contracts';
 import { DomainError } from '@app/platform';
 import { PlaceOrderService } from '../application/place-order.service';
@@ -22,15 +22,15 @@ export class OrdersController {
     @Body() body: PlaceOrderRequest,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Headers('x-correlation-id') correlationId: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new DomainError('BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-200 printable ASCII characters', 400);
     }
     const validCorrelation = correlationId && /^[\x21-\x7e]{1,100}$/.test(correlationId) ? correlationId : undefined;
     const result = await this.placeOrder.place(body, idempotencyKey, validCorrelation);
-    res.status(result.status).location(`/orders/${result.body.id}`);
-    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(result.status).header('location', `/orders/${result.body.id}`);
+    if (result.replayed) res.header('idempotent-replayed', 'true');
     return result.body;
   }
 

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import { errorCodes, type FastifyReply } from 'fastify';
 
 /** Errors a use case raises on purpose, with a stable code and the HTTP status it maps to. */
 export class DomainError extends Error {
@@ -14,40 +14,54 @@ export class DomainError extends Error {
 }
 
 /**
- * Every error becomes JSON `{ statusCode, error, code, message }`. Body-parser errors (bad JSON,
- * body too large) keep their 4xx status; anything unexpected is a logged 500 without internals.
+ * Fastify rejects some requests before any route runs, and Nest hands those to this filter as an
+ * HttpException with fastify's message: they are said in our words, under a stable code.
  */
+const BODY_TOO_LARGE = { code: 'BODY_TOO_LARGE', message: 'request body is too large' };
+const UNSUPPORTED_MEDIA_TYPE = { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send the request body as application/json' };
+const FASTIFY_400S = new Map([
+  [new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY().message, { code: 'INVALID_JSON', message: 'request body is not valid JSON' }],
+  [new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY().message, { code: 'INVALID_JSON', message: 'request body is empty; send a JSON object' }],
+]);
+
+function fromFastify(status: number, message: string): { code: string; message: string } | undefined {
+  if (status === HttpStatus.PAYLOAD_TOO_LARGE) return BODY_TOO_LARGE;
+  if (status === HttpStatus.UNSUPPORTED_MEDIA_TYPE) return UNSUPPORTED_MEDIA_TYPE;
+  return status === HttpStatus.BAD_REQUEST ? FASTIFY_400S.get(message) : undefined;
+}
+
+/**
+ * Every error becomes JSON `{ statusCode, error, code, message }`: a DomainError with its own code,
+ * a Nest HttpException (fastify's body errors among them); anything else a 500 without internals.
+ */
+export function toErrorResponse(exception: unknown): { status: number; body: Record<string, unknown> } {
+  if (exception instanceof DomainError) {
+    return {
+      status: exception.status,
+      body: { statusCode: exception.status, error: HttpStatus[exception.status], code: exception.code, message: exception.message },
+    };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const known = typeof response === 'string' ? fromFastify(status, response) : undefined;
+    if (known) return { status, body: { statusCode: status, error: HttpStatus[status], ...known } };
+    const body = typeof response === 'string' ? { statusCode: status, message: response } : (response as Record<string, unknown>);
+    return { status, body: { code: HttpStatus[status], ...body } };
+  }
+  return { status: 500, body: { statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL', message: 'unexpected error; it has been logged' } };
+}
+
+/** Nest's side of the same mapping: errors thrown by guards, pipes, controllers and use cases. */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
-    const res = host.switchToHttp().getResponse<Response>();
-    const { status, body } = this.toResponse(exception);
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { status, body } = toErrorResponse(exception);
     if (status >= 500 && !(exception instanceof HttpException)) this.logger.error((exception as Error)?.stack ?? String(exception));
-    res.status(status).json(body);
-  }
-
-  private toResponse(exception: unknown): { status: number; body: Record<string, unknown> } {
-    if (exception instanceof DomainError) {
-      return {
-        status: exception.status,
-        body: { statusCode: exception.status, error: HttpStatus[exception.status], code: exception.code, message: exception.message },
-      };
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const response = exception.getResponse();
-      const body = typeof response === 'string' ? { statusCode: status, message: response } : (response as Record<string, unknown>);
-      return { status, body: { code: HttpStatus[status], ...body } };
-    }
-    const e = exception as { status?: number; type?: string; message?: string };
-    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
-      const message =
-        e.type === 'entity.too.large' ? 'request body is too large' : e.type === 'entity.parse.failed' ? 'request body is not valid JSON' : e.message;
-      return { status: e.status, body: { statusCode: e.status, error: HttpStatus[e.status], code: e.type ?? 'BAD_REQUEST', message } };
-    }
-    return { status: 500, body: { statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL', message: 'unexpected error; it has been logged' } };
+    void reply.status(status).send(body);
   }
 }
