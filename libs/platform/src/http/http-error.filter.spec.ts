@@ -1,0 +1,46 @@
+import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
+import { errorCodes } from 'fastify';
+import { DomainError, toErrorResponse } from './http-error.filter';
+
+/** Nest hands fastify's own body errors to the filter as HttpException(message, statusCode). */
+const asNestSeesIt = (error: Error & { statusCode?: number }) => new HttpException(error.message, error.statusCode!);
+
+describe('toErrorResponse', () => {
+  it('keeps a DomainError code, message and status', () => {
+    expect(toErrorResponse(new DomainError('ILLEGAL_TRANSITION', 'order is CONFIRMED', 409))).toEqual({
+      status: 409,
+      body: { statusCode: 409, error: 'CONFLICT', code: 'ILLEGAL_TRANSITION', message: 'order is CONFIRMED' },
+    });
+  });
+
+  it("says fastify's body errors in our words, under stable codes", () => {
+    expect(toErrorResponse(asNestSeesIt(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE()))).toEqual({
+      status: 413,
+      body: { statusCode: 413, error: 'PAYLOAD_TOO_LARGE', code: 'BODY_TOO_LARGE', message: 'request body is too large' },
+    });
+    expect(toErrorResponse(asNestSeesIt(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY())).body).toMatchObject({
+      code: 'INVALID_JSON',
+      message: 'request body is not valid JSON',
+    });
+    expect(toErrorResponse(asNestSeesIt(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY())).body).toMatchObject({ code: 'INVALID_JSON' });
+    expect(toErrorResponse(asNestSeesIt(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE('application/xml'))).body).toMatchObject({
+      statusCode: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
+  });
+
+  it('leaves other HTTP exceptions as Nest shaped them, with a code', () => {
+    expect(toErrorResponse(new BadRequestException('cursor is not valid'))).toEqual({
+      status: 400,
+      body: { statusCode: 400, error: 'Bad Request', code: 'BAD_REQUEST', message: 'cursor is not valid' },
+    });
+    expect(toErrorResponse(new NotFoundException()).body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
+  });
+
+  it('turns anything else into a 500 that reveals nothing', () => {
+    expect(toErrorResponse(new Error('password=hunter2 in a stack trace'))).toEqual({
+      status: 500,
+      body: { statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL', message: 'unexpected error; it has been logged' },
+    });
+  });
+});
