@@ -1,7 +1,8 @@
 /**
  * npm run bench:e2e — the three services as separate processes on one machine, real broker and database:
  * (a) the physical limit of intake: the place-order SQL transaction straight through pg, same concurrency;
- * (b) the sustained rate of POST /orders (autocannon), and b/a;
+ * (b) the sustained rate of POST /orders (autocannon), and b/a; (b') the same with the saga's other two services
+ *     paused, so that it measures the intake path alone against (a);
  * (c) placed-to-CONFIRMED latency at a fixed rate of about 30% of (b), and again at 30% of (d);
  * (d) the highest end-to-end rate at which the backlog of unfinished orders stops growing, with each app's RSS.
  * Figures only: nothing here is a pass/fail threshold.
@@ -211,29 +212,43 @@ async function main() {
     await limitDs.destroy();
     const limitPool = new Pool({ connectionString: infra.databaseUrl(state.postgres.url, 'intake_limit'), max: CONNECTIONS });
 
-    const rounds: { limit: number; http: number; non2xx: number; drainSeconds: number }[] = [];
+    const intakeLoad = {
+      url: `${orders}/orders`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      connections: CONNECTIONS,
+      duration: SECONDS,
+    };
+    const rounds: { limit: number; http: number; non2xx: number; drainSeconds: number; httpAlone: number }[] = [];
     for (let r = 1; r <= ROUNDS; r++) {
       progress(`round ${r}/${ROUNDS}: (a) place-order SQL through pg, ${CONNECTIONS} connections, ${SECONDS}s`);
       const limit = await rawIntake(limitPool, SECONDS, CONNECTIONS);
       progress(`round ${r}/${ROUNDS}: (b) POST /orders with autocannon, ${CONNECTIONS} connections, ${SECONDS}s`);
-      const res = await autocannon({
-        url: `${orders}/orders`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: body(`intake-${r}`),
-        connections: CONNECTIONS,
-        duration: SECONDS,
-      });
+      const res = await autocannon({ ...intakeLoad, body: body(`intake-${r}`) });
       const http = res['2xx'] / SECONDS;
       const drainSeconds = await drain('the saga to finish the intake burst');
-      rounds.push({ limit, http, non2xx: res.non2xx, drainSeconds });
+      // (b') the intake path alone: inventory and shipping paused (SIGSTOP, shorter than the session timeout),
+      // the orders service and its relay running; what HTTP, Nest, validation and TypeORM cost over (a)
+      progress(`round ${r}/${ROUNDS}: (b') the same with inventory and shipping paused`);
+      const saga = children.filter((_, i) => apps.APPS[i].name !== 'orders');
+      saga.forEach((c) => process.kill(c.pid!, 'SIGSTOP'));
+      let alone;
+      try {
+        alone = await autocannon({ ...intakeLoad, body: body(`alone-${r}`) });
+      } finally {
+        saga.forEach((c) => process.kill(c.pid!, 'SIGCONT'));
+      }
+      const httpAlone = alone['2xx'] / SECONDS;
+      await drain('the saga to finish the paused intake');
+      rounds.push({ limit, http, non2xx: res.non2xx + alone.non2xx, drainSeconds, httpAlone });
       progress(
-        `round ${r}/${ROUNDS}: limit ${Math.round(limit)}/s, HTTP ${Math.round(http)}/s (${res.non2xx} non-2xx), backlog drained in ${drainSeconds.toFixed(1)}s`,
+        `round ${r}/${ROUNDS}: limit ${Math.round(limit)}/s, HTTP ${Math.round(http)}/s with the saga running (${res.non2xx} non-2xx; backlog drained in ${drainSeconds.toFixed(1)}s), ${Math.round(httpAlone)}/s with it paused`,
       );
     }
     await limitPool.end();
     const intakeLimit = median(rounds.map((r) => r.limit));
     const intake = median(rounds.map((r) => r.http));
+    const intakeAlone = median(rounds.map((r) => r.httpAlone));
 
     // (c) latency at a fixed rate: placed (orders.created_at) to CONFIRMED (the timeline row's recorded_at)
     const measureLatency = async (rate: number, label: string) => {
@@ -303,6 +318,8 @@ async function main() {
       intake_per_s: Math.round(intake),
       intake_limit_per_s: Math.round(intakeLimit),
       intake_ratio: round(intake / intakeLimit, 2),
+      intake_saga_paused_per_s: Math.round(intakeAlone),
+      intake_ratio_saga_paused: round(intakeAlone / intakeLimit, 2),
       latency,
       latency_at_sustained: latencyAtSustained,
       steps: stepResults,
@@ -317,6 +334,8 @@ async function main() {
         ['(a) place-order SQL via pg, per s (median)', result.intake_limit_per_s],
         ['(b) POST /orders accepted, per s (median)', result.intake_per_s],
         ['ratio b/a', result.intake_ratio],
+        ["(b') same with inventory + shipping paused, per s (median)", result.intake_saga_paused_per_s],
+        ["ratio b'/a", result.intake_ratio_saga_paused],
         [`(c) placed-to-CONFIRMED p50 / p90 / p99 ms @ ${latency.rate_per_s}/s (30% of b)`, `${latency.p50_ms} / ${latency.p90_ms} / ${latency.p99_ms}`],
         ...(latencyAtSustained
           ? [
@@ -336,6 +355,7 @@ async function main() {
     console.log(`\n${CONNECTIONS} connections, ${SECONDS}s per measure, ${ROUNDS} rounds; results in ${file}`);
     console.log(
       `RESULT intake_per_s=${result.intake_per_s} intake_limit_per_s=${result.intake_limit_per_s} intake_ratio=${result.intake_ratio} e2e_p50_ms=${result.latency.p50_ms} e2e_p99_ms=${result.latency.p99_ms} e2e_sustained_per_s=${result.e2e_sustained_per_s}` +
+        ` intake_ratio_saga_paused=${result.intake_ratio_saga_paused}` +
         (latencyAtSustained ? ` e2e_p50_ms_at_30pct_sustained=${latencyAtSustained.p50_ms} e2e_p99_ms_at_30pct_sustained=${latencyAtSustained.p99_ms}` : ''),
     );
   } finally {
