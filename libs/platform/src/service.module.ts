@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { PreparedStatementClient } from './database/prepared-client';
 import { TerminusModule } from '@nestjs/terminus';
 import { MessagingModule, MessagingTables1732300000000 } from '@app/messaging';
 import { BaseConfig } from './config/base.config';
@@ -37,7 +38,11 @@ export class ServiceModule {
           migrationsTransactionMode: 'each',
           synchronize: false,
           applicationName: options.service,
-          extra: { max: config.DB_POOL_SIZE, connectionTimeoutMillis: 5000 },
+          extra: {
+            max: config.DB_POOL_SIZE,
+            connectionTimeoutMillis: 5000,
+            ...(config.DB_PREPARED_STATEMENTS ? { Client: PreparedStatementClient } : {}),
+          },
           retryAttempts: 5,
           retryDelay: 1000,
           logging: ['error', 'migration'],

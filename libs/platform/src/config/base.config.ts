@@ -24,6 +24,11 @@ export class BaseConfig {
   @Max(100)
   DB_POOL_SIZE = 10;
 
+  /** Statements with parameters run as named prepared statements (off behind a pooler that cannot keep them). */
+  @ToBool()
+  @IsBoolean({ message: 'DB_PREPARED_STATEMENTS must be true or false' })
+  DB_PREPARED_STATEMENTS = true;
+
   @ToList()
   @ArrayMinSize(1, { message: 'KAFKA_BROKERS must list at least one host:port' })
   @Matches(/^[^\s:,]+:\d{1,5}$/, { each: true, message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
