@@ -25,6 +25,14 @@ export class SagaClient {
     return { available: body.available, reserved: body.reserved, shipped: body.shipped, received: body.received };
   }
 
+  /** Stock once inventory has nothing reserved any more: orders reach CONFIRMED before inventory applies the shipment. */
+  async settledStock(sku: string) {
+    return waitUntil(`inventory to settle the reservations of ${sku}`, async () => {
+      const stock = await this.stock(sku);
+      return stock.reserved === 0 ? stock : null;
+    });
+  }
+
   place(body: object, headers: Record<string, string> = {}) {
     return this.json('orders', '/orders', { method: 'POST', headers, body: JSON.stringify(body) });
   }
