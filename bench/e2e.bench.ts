@@ -12,15 +12,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ChildProcess } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENQUEUE_SQL, MessagingTables1732300000000, fnv1a, keyLockId, LockClass } from '@app/messaging';
-import { freePort, infra } from '@app/testing';
+import { infra } from '@app/testing';
 import { Orders1732300000100 } from '../apps/orders/src/persistence/migrations/1732300000100-orders';
 import { INSERT_ORDER_SQL, insertOrderParams } from '../apps/orders/src/persistence/orders.repository';
 import { machine, median, percentile, progress, round, table, writeResult } from './lib';
+import { orderBody, paced, RunningSaga, SKU, startSaga } from './saga';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon');
@@ -30,16 +30,6 @@ const apps = require('../infra/lib/apps');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const ADMIN_TOKEN = 'bench-admin-token-0123456789';
-const SKU = 'BENCH-1';
-
-const body = (customerId: string) =>
-  JSON.stringify({
-    customerId,
-    lines: [{ sku: SKU, quantity: 1 }],
-    shippingAddress: { name: 'Bench', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
-  });
-
 function rssMb(pid: number): number {
   try {
     const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
@@ -49,36 +39,9 @@ function rssMb(pid: number): number {
   }
 }
 
-/**
- * Open-loop load at an even pace: one POST every 1000/rate ms, not waiting for answers. (autocannon's
- * overallRate sends each second's budget at once, in a burst, and latency then measures the burst.)
- */
-async function paced(url: string, payload: string, rate: number, seconds: number): Promise<{ ok: number; failed: number }> {
-  const interval = 1000 / rate;
-  const start = performance.now();
-  const inFlight: Promise<void>[] = [];
-  let ok = 0;
-  let failed = 0;
-  for (let i = 0; i * interval < seconds * 1000; i++) {
-    const wait = start + i * interval - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    inFlight.push(
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload })
-        .then(async (res) => {
-          await res.arrayBuffer();
-          if (res.ok) ok++;
-          else failed++;
-        })
-        .catch(() => void failed++),
-    );
-  }
-  await Promise.all(inFlight);
-  return { ok, failed };
-}
-
 /** The place-order transaction of the orders service, its very statements, through pg (no HTTP, no Nest, no relay). */
 async function rawIntake(pool: Pool, seconds: number, concurrency: number): Promise<number> {
-  const payload = body('raw');
+  const payload = orderBody('raw');
   let done = 0;
   const until = performance.now() + seconds * 1000;
   const worker = async () => {
@@ -141,11 +104,11 @@ async function rawIntake(pool: Pool, seconds: number, concurrency: number): Prom
 async function main() {
   const started = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eos-bench-e2e-'));
-  const children: ChildProcess[] = [];
+  let saga: RunningSaga | undefined;
   progress(`starting Kafka and PostgreSQL (fsync on) in ${dir}`);
   const state = await infra.stackUp({ dir, durable: true, quiet: true });
   const cleanup = async () => {
-    await Promise.all(children.map((c) => apps.stopApp(c)));
+    await saga?.stop();
     await infra.stackDown({ dir, quiet: true });
     fs.rmSync(dir, { recursive: true, force: true });
   };
@@ -154,21 +117,9 @@ async function main() {
   try {
     progress('building the apps (only what changed)');
     apps.buildApps();
-    const ports: Record<string, number> = {};
-    for (const app of apps.APPS) {
-      ports[app.name] = await freePort();
-      const env = apps.appEnv(state, { ...app, port: ports[app.name] }, { ADMIN_TOKEN, SEED_DEMO_DATA: 'false', LOG_LEVEL: 'warn', DB_POOL_SIZE: '20' });
-      children.push(apps.startApp({ ...app, port: ports[app.name] }, env, path.join(dir, `${app.name}.log`)));
-    }
-    await Promise.all(apps.APPS.map((app: { name: string }, i: number) => apps.waitReady({ ...app, port: ports[app.name] }, { child: children[i] })));
-    const orders = `http://127.0.0.1:${ports.orders}`;
-    const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
-    await fetch(`http://127.0.0.1:${ports.inventory}/products/${SKU}`, {
-      method: 'PUT',
-      headers: auth,
-      body: JSON.stringify({ name: 'Bench item', priceCents: 100 }),
-    });
-    await fetch(`http://127.0.0.1:${ports.inventory}/products/${SKU}/stock`, { method: 'POST', headers: auth, body: JSON.stringify({ quantity: 1_000_000 }) });
+    saga = await startSaga(state, dir);
+    const children = saga.children;
+    const orders = saga.ordersUrl;
     progress('three services ready');
 
     const ordersDb = new Pool({ connectionString: infra.databaseUrl(state.postgres.url, 'orders'), max: 4 });
@@ -224,19 +175,19 @@ async function main() {
       progress(`round ${r}/${ROUNDS}: (a) place-order SQL through pg, ${CONNECTIONS} connections, ${SECONDS}s`);
       const limit = await rawIntake(limitPool, SECONDS, CONNECTIONS);
       progress(`round ${r}/${ROUNDS}: (b) POST /orders with autocannon, ${CONNECTIONS} connections, ${SECONDS}s`);
-      const res = await autocannon({ ...intakeLoad, body: body(`intake-${r}`) });
+      const res = await autocannon({ ...intakeLoad, body: orderBody(`intake-${r}`) });
       const http = res['2xx'] / SECONDS;
       const drainSeconds = await drain('the saga to finish the intake burst');
       // (b') the intake path alone: inventory and shipping paused (SIGSTOP, shorter than the session timeout),
       // the orders service and its relay running; what HTTP, Nest, validation and TypeORM cost over (a)
       progress(`round ${r}/${ROUNDS}: (b') the same with inventory and shipping paused`);
-      const saga = children.filter((_, i) => apps.APPS[i].name !== 'orders');
-      saga.forEach((c) => process.kill(c.pid!, 'SIGSTOP'));
+      const downstream = children.filter((_, i) => apps.APPS[i].name !== 'orders');
+      downstream.forEach((c) => process.kill(c.pid!, 'SIGSTOP'));
       let alone;
       try {
-        alone = await autocannon({ ...intakeLoad, body: body(`alone-${r}`) });
+        alone = await autocannon({ ...intakeLoad, body: orderBody(`alone-${r}`) });
       } finally {
-        saga.forEach((c) => process.kill(c.pid!, 'SIGCONT'));
+        downstream.forEach((c) => process.kill(c.pid!, 'SIGCONT'));
       }
       const httpAlone = alone['2xx'] / SECONDS;
       await drain('the saga to finish the paused intake');
@@ -254,9 +205,9 @@ async function main() {
     const measureLatency = async (rate: number, label: string) => {
       // steady state at that rate: 5 s of the same load first (not measured) warms the JITs and caches
       progress(`(c) ${rate} orders/s: 5s warm-up, then 15s measured (${label}); placed-to-CONFIRMED latency from the orders database`);
-      await paced(`${orders}/orders`, body(`warm-up-${rate}`), rate, 5);
+      await paced(`${orders}/orders`, orderBody(`warm-up-${rate}`), rate, 5);
       const customer = `latency-${rate}-${randomUUID().slice(0, 8)}`;
-      await paced(`${orders}/orders`, body(customer), rate, 15);
+      await paced(`${orders}/orders`, orderBody(customer), rate, 15);
       await drain('the latency run');
       const ms = (
         await ordersDb.query(
@@ -289,7 +240,7 @@ async function main() {
         samples.push(await unfinished());
         apps.APPS.forEach((a: { name: string }, i: number) => (rss[a.name] = Math.max(rss[a.name] ?? 0, rssMb(children[i].pid!))));
       }, 1000);
-      await paced(`${orders}/orders`, body(`step-${rate}`), rate, SECONDS * 2);
+      await paced(`${orders}/orders`, orderBody(`step-${rate}`), rate, SECONDS * 2);
       clearInterval(sampler);
       // backlog growth over the second half of the step: flat (or shrinking) means the saga keeps up
       const half = samples.slice(Math.floor(samples.length / 2));
