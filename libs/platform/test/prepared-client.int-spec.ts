@@ -36,6 +36,13 @@ describe('PreparedStatementClient (real PostgreSQL)', () => {
     expect(await dataSource.query('SELECT count(*)::int AS n FROM items WHERE id = $1', [1])).toEqual([{ n: 1 }]);
   });
 
+  it('a value that cannot be sent fails its query and leaves the prepared statement usable', async () => {
+    const sql = 'SELECT $1::jsonb AS doc';
+    expect(await dataSource.query(sql, [{ ok: true }])).toEqual([{ doc: { ok: true } }]);
+    await expect(dataSource.query(sql, [{ big: BigInt(1) }])).rejects.toThrow(/BigInt/);
+    expect(await dataSource.query(sql, [{ ok: 'again' }])).toEqual([{ doc: { ok: 'again' } }]);
+  });
+
   it('keeps at most MAX_PREPARED_PER_CONNECTION statements per connection', async () => {
     for (let i = 0; i < MAX_PREPARED_PER_CONNECTION + 20; i++) await dataSource.query(`SELECT $1::int AS v${i}`, [i]);
     expect((await preparedOnConnection()).length).toBe(MAX_PREPARED_PER_CONNECTION);

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { prepareValue } = require('pg/lib/utils') as { prepareValue: (value: unknown) => unknown };
 
 /** Distinct statements one connection keeps prepared; past that, statements run unnamed as before. */
 export const MAX_PREPARED_PER_CONNECTION = 256;
@@ -17,7 +19,15 @@ export class PreparedStatementClient extends Client {
   override query(config: any, values?: any, callback?: any): any {
     if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
       const name = this.nameOf(config);
-      if (name) return super.query({ name, text: config, values }, callback);
+      // values are converted here first: were a conversion to fail inside pg, it would deallocate the
+      // named statement on the server while this connection still believes it prepared
+      let prepared: unknown[] | undefined;
+      try {
+        prepared = name ? values.map((v) => prepareValue(v)) : undefined;
+      } catch {
+        prepared = undefined; // run unnamed: pg reports the same conversion error, and nothing is deallocated
+      }
+      if (name && prepared) return super.query({ name, text: config, values: prepared }, callback);
     }
     return super.query(config, values, callback);
   }
