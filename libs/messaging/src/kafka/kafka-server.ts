@@ -106,7 +106,7 @@ export class PrefixedKafkaServer extends ServerKafka {
     });
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch({ batch, resolveOffset, heartbeat, pause, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const handle = (message: EachBatchPayload['batch']['messages'][number]) =>
       this.handleMessage({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause });
     const size = this.batches ? this.maxBatch : 1;
@@ -114,18 +114,24 @@ export class PrefixedKafkaServer extends ServerKafka {
       if (!isRunning() || isStale()) return;
       const chunk = batch.messages.slice(start, start + size);
       const handleAll = async () => {
-        for (const m of chunk) await handle(m);
+        for (const m of chunk) {
+          await handle(m);
+          await heartbeat(); // kafkajs sends one only every heartbeatInterval: a long batch keeps its partitions
+        }
       };
       if (chunk.length > 1 && this.batches && (await this.batches.inOneTransaction(handleAll))) {
         for (const m of chunk) resolveOffset(m.offset);
+        await heartbeat();
       } else {
         for (const m of chunk) {
           if (!isRunning() || isStale()) return;
           await handle(m);
           resolveOffset(m.offset);
+          await heartbeat();
         }
       }
-      await heartbeat();
+      // commits what is resolved once CONSUMER_COMMIT_INTERVAL_MS has passed, also within a long fetch
+      await commitOffsetsIfNecessary();
     }
   }
 
