@@ -46,7 +46,7 @@ export function toErrorResponse(exception: unknown): { status: number; body: Rec
     const response = exception.getResponse();
     const known = typeof response === 'string' ? fromFastify(status, response) : undefined;
     if (known) return { status, body: { statusCode: status, error: HttpStatus[status], ...known } };
-    const body = typeof response === 'string' ? { statusCode: status, message: response } : (response as Record<string, unknown>);
+    const body = typeof response === 'string' ? { statusCode: status, error: HttpStatus[status], message: response } : (response as Record<string, unknown>);
     return { status, body: { code: HttpStatus[status], ...body } };
   }
   return { status: 500, body: { statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL', message: 'unexpected error; it has been logged' } };
