@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { ENQUEUE_SQL, MessagingTables1732300000000, fnv1a, keyLockId, LockClass } from '@app/messaging';
+import { ENQUEUE_SQL, MESSAGING_MIGRATIONS, fnv1a, keyLockId, LockClass } from '@app/messaging';
 import { infra } from '@app/testing';
 import { Orders1732300000100 } from '../apps/orders/src/persistence/migrations/1732300000100-orders';
 import { INSERT_ORDER_SQL, insertOrderParams } from '../apps/orders/src/persistence/orders.repository';
@@ -156,7 +156,7 @@ async function main() {
     const limitDs = new DataSource({
       type: 'postgres',
       url: infra.databaseUrl(state.postgres.url, 'intake_limit'),
-      migrations: [MessagingTables1732300000000, Orders1732300000100],
+      migrations: [...MESSAGING_MIGRATIONS, Orders1732300000100],
     });
     await limitDs.initialize();
     await limitDs.runMigrations();

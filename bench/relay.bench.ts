@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
 import { ALL_TOPICS, OrderCancelledV1, Topics } from '@app/contracts';
-import { createKafka, ensureTopics, KafkaRelayPublisher, MessagingTables1732300000000, Outbox, OutboxRelay, OutboxRow, RelayPublisher, TopicNames } from '@app/messaging';
+import { createKafka, ensureTopics, KafkaRelayPublisher, MESSAGING_MIGRATIONS, Outbox, OutboxRelay, OutboxRow, RelayPublisher, TopicNames } from '@app/messaging';
 import { infra } from '@app/testing';
 import { machine, median, percentile, progress, round, table, writeResult } from './lib';
 
@@ -89,7 +89,7 @@ async function main() {
   try {
     const kafka = createKafka({ brokers: [brokers] }, 'bench');
     const url = infra.databaseUrl(stack.postgres.url, 'orders');
-    const dataSource = new DataSource({ type: 'postgres', url, migrations: [MessagingTables1732300000000], extra: { max: 20 } });
+    const dataSource = new DataSource({ type: 'postgres', url, migrations: MESSAGING_MIGRATIONS, extra: { max: 20 } });
     await dataSource.initialize();
     await dataSource.runMigrations();
     const outbox = new Outbox({ outbox: { lanes: LANES } } as never);
@@ -100,7 +100,7 @@ async function main() {
     // vacuum and checkpoint work that the 100,000-event rounds leave behind
     await infra.ensureDatabases(stack.postgres.url, ['latency']);
     const latencyUrl = infra.databaseUrl(stack.postgres.url, 'latency');
-    const latencyDs = new DataSource({ type: 'postgres', url: latencyUrl, migrations: [MessagingTables1732300000000] });
+    const latencyDs = new DataSource({ type: 'postgres', url: latencyUrl, migrations: MESSAGING_MIGRATIONS });
     await latencyDs.initialize();
     await latencyDs.runMigrations();
     await latencyDs.query('CHECKPOINT');

@@ -15,4 +15,4 @@ export * from './kafka/kafka-server';
 export * from './kafka/kafka-health';
 export * from './kafka/topic-admin';
 export * from './kafka/topic-names';
-export * from './migrations/1732300000000-messaging-tables';
+export * from './migrations';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { OrderCancelledV1 } from '@app/contracts';
 import { createDatabase, dropDatabase } from '@app/testing';
-import { KafkaRelayPublisher, MessagingOptions, MessagingTables1732300000000, Outbox, OutboxRelay, RelayPublisher, TopicNames, createKafka } from '../src';
+import { KafkaRelayPublisher, MessagingOptions, MESSAGING_MIGRATIONS, Outbox, OutboxRelay, RelayPublisher, TopicNames, createKafka } from '../src';
 
 /** A database with the messaging tables, and an Outbox writing to it. */
 export interface OutboxDb {
@@ -29,7 +29,7 @@ export function messagingOptions(url: string, brokers: string, prefix: string): 
 
 export async function createOutboxDb(url?: string): Promise<OutboxDb> {
   const dbUrl = url ?? (await createDatabase('outbox'));
-  const dataSource = new DataSource({ type: 'postgres', url: dbUrl, migrations: [MessagingTables1732300000000], extra: { max: 30 } });
+  const dataSource = new DataSource({ type: 'postgres', url: dbUrl, migrations: MESSAGING_MIGRATIONS, extra: { max: 30 } });
   await dataSource.initialize();
   await dataSource.runMigrations();
   const outbox = new Outbox(messagingOptions(dbUrl, '127.0.0.1:1', ''));

@@ -3,8 +3,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Topics } from '@app/contracts';
 import { infra, readTopics, sharedInfra, uniqueTopicPrefix, waitUntil } from '@app/testing';
-import { OutboxRelay } from '../src';
-import { createOutboxDb, createTopics, enqueueSequences, firstOccurrences, OutboxDb, range, sequenced, sequencesByKey, startRelay, uuids } from './harness';
+import { OutboxRelay, OutboxRelayService } from '../src';
+import {
+  createOutboxDb,
+  createTopics,
+  enqueueSequences,
+  firstOccurrences,
+  messagingOptions,
+  OutboxDb,
+  range,
+  sequenced,
+  sequencesByKey,
+  startRelay,
+  uuids,
+} from './harness';
 
 const topicOf = (prefix: string) => `${prefix}${Topics.OrdersEvents}`;
 
@@ -39,6 +51,33 @@ describe('outbox relay (real Kafka, real PostgreSQL)', () => {
     expect(JSON.parse(messages[0].value!.toString())).toMatchObject({ type: 'OrderCancelled', orderId: committedKey, data: { reason: 'seq:1' } });
     expect(messages[0].headers!['event-type']!.toString()).toBe('OrderCancelled');
     expect(await db.dataSource.query('SELECT count(*)::int AS n FROM outbox')).toEqual([{ n: 0 }]);
+  });
+
+  it('claims once per commit although each commit wakes the relay twice (its own process, then NOTIFY)', async () => {
+    const prefix = uniqueTopicPrefix();
+    await createTopics(brokers, prefix);
+    db = await createOutboxDb();
+    // the service's relay, subscribed to this data source's commits; no poll during the test
+    const options = messagingOptions(db.url, brokers, prefix);
+    const service = new OutboxRelayService({ ...options, outbox: { ...options.outbox, pollIntervalMs: 600_000 } }, db.dataSource);
+    await service.onApplicationBootstrap();
+    relays.push(service.relay);
+    await waitUntil('the relay to own its lanes', () => service.relay.stats.ownedLanes === 16);
+    await new Promise((r) => setTimeout(r, 300)); // the start-up claim and its wakes are over
+    const emptyBefore = service.relay.stats.emptyClaims;
+
+    const keys = uuids(20);
+    for (const [i, key] of keys.entries()) {
+      await db.dataSource.transaction((tx) => db.outbox.enqueue(tx, [sequenced(key, i)]));
+      await waitUntil(`event ${i + 1} to be published`, () => service.relay.stats.published === i + 1);
+      await new Promise((r) => setTimeout(r, 20)); // room for the second wake of this commit to arrive
+    }
+
+    const messages = await readTopics(brokers, [topicOf(prefix)], { expected: 20, timeoutMs: 30_000 });
+    expect(messages.map((m) => m.key!.toString()).sort()).toEqual([...keys].sort());
+    // without telling commits apart, every publish was followed by an empty claim (20 here)
+    expect(service.relay.stats.emptyClaims - emptyBefore).toBe(0);
+    expect(service.relay.stats.batches).toBe(20);
   });
 
   it('quarantines a row the broker refuses for good, holds back the rest of its key, and publishes every other key', async () => {

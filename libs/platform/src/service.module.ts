@@ -3,7 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PreparedStatementClient } from './database/prepared-client';
 import { TerminusModule } from '@nestjs/terminus';
-import { MessagingModule, MessagingTables1732300000000 } from '@app/messaging';
+import { MessagingModule, MESSAGING_MIGRATIONS } from '@app/messaging';
 import { BaseConfig } from './config/base.config';
 import { messagingOptionsFrom } from './config/messaging-options';
 import { HealthController } from './health/health.controller';
@@ -33,7 +33,7 @@ export class ServiceModule {
           type: 'postgres',
           url: config.DATABASE_URL,
           entities: options.entities,
-          migrations: [MessagingTables1732300000000, ...options.migrations],
+          migrations: [...MESSAGING_MIGRATIONS, ...options.migrations],
           migrationsRun: true,
           migrationsTransactionMode: 'each',
           synchronize: false,

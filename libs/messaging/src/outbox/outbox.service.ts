@@ -14,7 +14,7 @@ export interface OutgoingEvent<T extends object = object> {
   occurredAt?: Date;
 }
 
-/** Set on the query runner's data by enqueue(), so its commit can wake the relay in this process. */
+/** Set on the query runner's data by enqueue() (the transaction's id), so its commit can wake the relay in this process. */
 export const OUTBOX_ENQUEUED = 'outboxEnqueued';
 
 /** Envelopes above this size are refused at enqueue rather than failing at the broker later. */
@@ -54,7 +54,7 @@ export class Outbox {
     // The locks are taken by the uncorrelated sub-select, which Postgres runs once as a one-time
     // filter before the first row (and so before the first id is drawn): one round trip for both.
     const keyLocks = [...new Set(envelopes.map((e) => keyLockId(e.orderId)))].sort((a, b) => a - b);
-    await tx.query(ENQUEUE_SQL, [
+    const inserted: { xid: string }[] = await tx.query(ENQUEUE_SQL, [
       rows.map((r) => r.envelope.id),
       rows.map((r) => r.topic),
       rows.map((r) => r.envelope.orderId),
@@ -66,7 +66,7 @@ export class Outbox {
       keyLocks,
       keyLocks.length,
     ]);
-    (tx.queryRunner.data as Record<string, unknown>)[OUTBOX_ENQUEUED] = true;
+    (tx.queryRunner.data as Record<string, unknown>)[OUTBOX_ENQUEUED] = inserted[0]?.xid ?? true;
     return envelopes;
   }
 

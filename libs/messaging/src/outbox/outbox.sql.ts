@@ -30,8 +30,10 @@ export function keyLockId(key: string): number {
  * Inserts a transaction's events ($1-$6: event ids, topics, keys, key hashes, payloads, headers)
  * after taking the transaction-scoped advisory locks of their keys ($7: lock class, $8: sorted
  * lock ids, $9: their count). The uncorrelated sub-select runs once, as a one-time filter,
- * before the first row and so before the first id is drawn: one round trip for both.
+ * before the first row and so before the first id is drawn: one round trip for both. It returns
+ * the transaction's id, with which the service's relay tells this commit apart from others.
  */
 export const ENQUEUE_SQL = `INSERT INTO outbox (event_id, topic, message_key, key_hash, payload, headers)
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[])
-   WHERE (SELECT count(pg_advisory_xact_lock($7::int, k)) FROM unnest($8::int[]) AS k) = $9`;
+   WHERE (SELECT count(pg_advisory_xact_lock($7::int, k)) FROM unnest($8::int[]) AS k) = $9
+  RETURNING pg_current_xact_id()::text AS xid`;

@@ -29,10 +29,11 @@ describe('OutboxRelayService wakes its relay on local commits', () => {
     expect(dataSource.subscribers).toContain(service);
   });
 
-  it('wakes the relay once after a transaction that enqueued events commits', () => {
-    const data: Record<string, unknown> = { [OUTBOX_ENQUEUED]: true };
+  it('wakes the relay once after a transaction that enqueued events commits, naming that transaction', () => {
+    const data: Record<string, unknown> = { [OUTBOX_ENQUEUED]: '4294967302' };
     service.afterTransactionCommit(commitOf(data));
     expect(wake).toHaveBeenCalledTimes(1);
+    expect(wake).toHaveBeenCalledWith(4294967302n);
     // the flag is consumed: a later commit on the same query runner without new events does not wake it
     service.afterTransactionCommit(commitOf(data));
     expect(wake).toHaveBeenCalledTimes(1);

@@ -6,12 +6,14 @@ import { createKafka } from '../kafka/kafka-client';
 import { TopicNames } from '../kafka/topic-names';
 import { OutboxBacklog, OutboxRelay } from './outbox-relay';
 import { KafkaRelayPublisher } from './publisher';
+import { parseXid } from './snapshot';
 
 /**
  * Runs the outbox relay inside the service: started on bootstrap, flushed and stopped on shutdown.
  * It also listens to this process's TypeORM commits: a transaction that enqueued events wakes the
  * relay as soon as it committed, without waiting for PostgreSQL's NOTIFY (which still wakes the
- * relays of other instances, and this one too if it owns the lane).
+ * relays of other instances, and this one too if it owns the lane). Both name the transaction, so
+ * the relay claims once per commit, not once per wake.
  */
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown, EntitySubscriberInterface {
@@ -37,9 +39,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
 
   afterTransactionCommit(event: TransactionCommitEvent): void {
     const data = event.queryRunner.data as Record<string, unknown>;
-    if (!data[OUTBOX_ENQUEUED]) return;
+    const enqueued = data[OUTBOX_ENQUEUED];
+    if (!enqueued) return;
     delete data[OUTBOX_ENQUEUED];
-    this.relay.wake();
+    this.relay.wake(parseXid(enqueued));
   }
 
   async onApplicationBootstrap(): Promise<void> {

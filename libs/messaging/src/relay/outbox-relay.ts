@@ -3,6 +3,7 @@ import { LockClass, OUTBOX_NOTIFY_CHANNEL } from '../outbox/outbox.sql';
 import { describeError, isPermanentPublishError } from './errors';
 import { isTransientError } from '../errors';
 import { OutboxRow, RelayPublisher } from './publisher';
+import { committedBefore, parseSnapshot, parseXid, Snapshot } from './snapshot';
 
 export interface RelayOptions {
   databaseUrl: string;
@@ -26,6 +27,8 @@ export interface RelayStats {
   lastError: string | null;
   lastPublishedAt: Date | null;
   running: boolean;
+  /** Claims that found nothing to publish (the poll, or a wake for rows another claim already took). */
+  emptyClaims: number;
 }
 
 export interface OutboxBacklog {
@@ -53,7 +56,12 @@ export class OutboxRelay {
   private drainDeadline = 0;
   private loopDone: Promise<void> = Promise.resolve();
   private wakeUp: (() => void) | null = null;
+  /** A wake that did not say which transaction committed: the next idle() claims again. */
   private pendingWake = false;
+  /** Transactions told of (NOTIFY, local commits) since the last claim began. */
+  private pendingXids: bigint[] = [];
+  /** The snapshot read just before the last claim: commits visible in it need no further claim. */
+  private lastSnapshot: Snapshot | null = null;
   private lastRebalance = 0;
   private backoffMs = 0;
   private publisherConnected = false;
@@ -67,6 +75,7 @@ export class OutboxRelay {
     lastError: null,
     lastPublishedAt: null,
     running: false,
+    emptyClaims: 0,
   };
   private readonly log: Pick<Console, 'log' | 'warn' | 'error'>;
 
@@ -102,9 +111,16 @@ export class OutboxRelay {
     this.publisherConnected = false;
   }
 
-  /** Makes the loop look for rows now (NOTIFY does this on every commit). */
-  wake(): void {
-    this.pendingWake = true;
+  /**
+   * Makes the loop look for rows now (NOTIFY does this on every commit, the service's own commits
+   * too). With the committed transaction's id, a wake for rows that a claim begun after that commit
+   * already saw is dropped: each commit is told twice in-process (the service's wake, then NOTIFY),
+   * and each would otherwise cost an empty claim (two round trips) after every publish.
+   */
+  wake(xid: bigint | null = null): void {
+    if (xid === null) this.pendingWake = true;
+    else if (this.lastSnapshot && committedBefore(xid, this.lastSnapshot)) return;
+    else if (this.pendingXids.push(xid) > 10_000) this.pendingWake = true;
     this.wakeUp?.();
   }
 
@@ -154,10 +170,13 @@ export class OutboxRelay {
   }
 
   private async idle(ms: number): Promise<void> {
-    if (this.pendingWake || this.stopping) {
-      this.pendingWake = false;
-      return;
-    }
+    // a commit told of during the last claim may have been visible to it: then it needs no new claim
+    const snapshot = this.lastSnapshot;
+    const uncovered = this.pendingXids.some((xid) => !snapshot || !committedBefore(xid, snapshot));
+    const woken = this.pendingWake || uncovered;
+    this.pendingWake = false;
+    this.pendingXids = [];
+    if (woken || this.stopping) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -168,6 +187,7 @@ export class OutboxRelay {
     });
     this.wakeUp = null;
     this.pendingWake = false;
+    this.pendingXids = [];
   }
 
   private async connect(): Promise<void> {
@@ -175,7 +195,8 @@ export class OutboxRelay {
     db.on('error', () => {}); // surfaced by the next query
     const listener = new Client({ connectionString: this.options.databaseUrl, application_name: 'outbox-relay-listen' });
     listener.on('error', () => {});
-    listener.on('notification', () => this.wake());
+    // the trigger's payload is the committed transaction's id (empty from a trigger older than that)
+    listener.on('notification', (n) => this.wake(parseXid(n.payload)));
     try {
       await this.open(db, listener);
     } catch (err) {
@@ -267,8 +288,9 @@ export class OutboxRelay {
   private async drainOnce(): Promise<number> {
     const db = this.db;
     if (!db || this.owned.size === 0) return 0;
-    // a commit notified from here on may not be in this claim's snapshot: it asks for another pass
+    // a commit told of from here on is checked against the snapshot read below (see idle())
     this.pendingWake = false;
+    this.pendingXids = [];
     const lanes = [...this.owned].map((l) => integer(l)).join(',');
     // lane = key_hash % lanes; a key with a quarantined row is held back so its order holds
     // (that check is skipped while no row is quarantined, the usual case)
@@ -277,9 +299,12 @@ export class OutboxRelay {
             ${this.anyQuarantined ? 'AND NOT EXISTS (SELECT 1 FROM outbox q WHERE q.message_key = o.message_key AND q.quarantined_at IS NOT NULL)' : ''}
           ORDER BY id LIMIT ${integer(this.options.batchSize)} FOR UPDATE SKIP LOCKED`;
     try {
-      const results = (await db.query(`BEGIN; ${claim}`)) as unknown as QueryResult[];
-      const rows = results[1].rows as OutboxRow[];
+      // the snapshot is read before the claim, so every commit it holds is visible to the claim too
+      const results = (await db.query(`BEGIN; SELECT pg_current_snapshot()::text AS snapshot; ${claim}`)) as unknown as QueryResult[];
+      this.lastSnapshot = parseSnapshot(results[1].rows[0].snapshot);
+      const rows = results[2].rows as OutboxRow[];
       if (rows.length === 0) {
+        this.stats.emptyClaims++;
         await db.query('COMMIT');
         return 0;
       }

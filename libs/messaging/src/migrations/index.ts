@@ -1,0 +1,7 @@
+import { MessagingTables1732300000000 } from './1732300000000-messaging-tables';
+import { OutboxNotifyXid1763900000000 } from './1763900000000-outbox-notify-xid';
+
+export { MessagingTables1732300000000, OutboxNotifyXid1763900000000 };
+
+/** The messaging tables' migrations, in order: every database with an outbox or an inbox runs them. */
+export const MESSAGING_MIGRATIONS = [MessagingTables1732300000000, OutboxNotifyXid1763900000000];
