@@ -9,6 +9,7 @@ export * from './relay/publisher';
 export * from './relay/errors';
 export * from './inbox/event-handlers';
 export * from './inbox/inbox-consumer';
+export * from './inbox/inbox-pruner';
 export * from './inbox/dead-letter.publisher';
 export * from './kafka/kafka-client';
 export * from './kafka/kafka-server';

@@ -3,6 +3,7 @@ import { MESSAGING_OPTIONS, MessagingOptions } from './messaging.options';
 import { Outbox } from './outbox/outbox.service';
 import { OutboxRelayService } from './relay/outbox-relay.service';
 import { InboxConsumer } from './inbox/inbox-consumer';
+import { InboxPruner } from './inbox/inbox-pruner';
 import { DeadLetterPublisher } from './inbox/dead-letter.publisher';
 import { KafkaProbeService, KafkaServerRef } from './kafka/kafka-health';
 
@@ -16,6 +17,7 @@ export class MessagingModule {
       Outbox,
       OutboxRelayService,
       InboxConsumer,
+      InboxPruner,
       DeadLetterPublisher,
       KafkaServerRef,
       KafkaProbeService,

@@ -15,6 +15,10 @@ export interface MessagingOptions {
     pollIntervalMs: number;
     backlogMaxAgeMs: number;
   };
+  inbox: {
+    /** Inbox rows older than this are deleted (0: kept forever); keep it above the topics' retention. */
+    retentionHours: number;
+  };
   consumer: {
     concurrency: number;
     /** Offsets are committed at most this often (0: after every batch); the inbox absorbs re-deliveries. */

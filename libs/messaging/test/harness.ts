@@ -23,6 +23,7 @@ export function messagingOptions(url: string, brokers: string, prefix: string): 
     replicationFactor: 1,
     databaseUrl: url,
     outbox: { lanes: LANES, batchSize: 500, pollIntervalMs: 500, backlogMaxAgeMs: 60_000 },
+    inbox: { retentionHours: 192 },
     consumer: { concurrency: 3, sessionTimeoutMs: 10_000, commitIntervalMs: 1000, batchSize: 50 },
   };
 }

@@ -1,7 +1,8 @@
 import { MessagingTables1732300000000 } from './1732300000000-messaging-tables';
 import { OutboxNotifyXid1763900000000 } from './1763900000000-outbox-notify-xid';
+import { InboxProcessedAt1763900000100 } from './1763900000100-inbox-processed-at';
 
-export { MessagingTables1732300000000, OutboxNotifyXid1763900000000 };
+export { MessagingTables1732300000000, OutboxNotifyXid1763900000000, InboxProcessedAt1763900000100 };
 
 /** The messaging tables' migrations, in order: every database with an outbox or an inbox runs them. */
-export const MESSAGING_MIGRATIONS = [MessagingTables1732300000000, OutboxNotifyXid1763900000000];
+export const MESSAGING_MIGRATIONS = [MessagingTables1732300000000, OutboxNotifyXid1763900000000, InboxProcessedAt1763900000100];

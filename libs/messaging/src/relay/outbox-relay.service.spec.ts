@@ -11,6 +11,7 @@ const options: MessagingOptions = {
   replicationFactor: 1,
   databaseUrl: 'postgres://127.0.0.1:9/unit',
   outbox: { lanes: 4, batchSize: 10, pollIntervalMs: 1000, backlogMaxAgeMs: 60_000 },
+  inbox: { retentionHours: 192 },
   consumer: { concurrency: 1, sessionTimeoutMs: 10_000, commitIntervalMs: 1000, batchSize: 50 },
 };
 

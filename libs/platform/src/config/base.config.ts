@@ -74,6 +74,13 @@ export class BaseConfig {
   @Max(1000)
   CONSUMER_BATCH_SIZE = 50;
 
+  /** Longer than the topics' retention (Kafka's default: 168 h), or a re-read could apply an event twice. */
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(87600)
+  INBOX_RETENTION_HOURS = 192;
+
   @ToInt()
   @IsInt()
   @Min(1)

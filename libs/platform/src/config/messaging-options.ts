@@ -15,6 +15,7 @@ export function messagingOptionsFrom(service: string, config: BaseConfig): Messa
       pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
       backlogMaxAgeMs: config.OUTBOX_BACKLOG_MAX_AGE_MS,
     },
+    inbox: { retentionHours: config.INBOX_RETENTION_HOURS },
     consumer: {
       concurrency: config.CONSUMER_CONCURRENCY,
       commitIntervalMs: config.CONSUMER_COMMIT_INTERVAL_MS,
