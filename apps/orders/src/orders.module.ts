@@ -8,6 +8,7 @@ import { PlaceOrderService } from './application/place-order.service';
 import { CancelOrderService } from './application/cancel-order.service';
 import { OrderQueries } from './application/order-queries.service';
 import { ApplyOrderEvent } from './application/apply-event.service';
+import { OrderDeadline } from './application/order-deadline.service';
 import { OrdersController } from './http/orders.controller';
 import { OrderEventsConsumer } from './consumers/order-events.consumer';
 
@@ -25,7 +26,7 @@ export class OrdersModule {
         }),
       ],
       controllers: [OrdersController, OrderEventsConsumer],
-      providers: [OrdersRepository, PlaceOrderService, CancelOrderService, OrderQueries, ApplyOrderEvent],
+      providers: [OrdersRepository, PlaceOrderService, CancelOrderService, OrderQueries, ApplyOrderEvent, OrderDeadline],
     };
   }
 }

@@ -26,6 +26,15 @@ export class OrdersRepository {
     return rows.length === 0 ? null : toOrder(rows[0]);
   }
 
+  /** Ids of orders still PENDING or RESERVED that were placed before `placedBefore`, oldest first. */
+  async findOpenPlacedBefore(placedBefore: Date, limit: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM orders WHERE status IN ('PENDING', 'RESERVED') AND created_at < $1 ORDER BY created_at, id LIMIT $2`,
+      [placedBefore, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Writes the order's new state and (if it moved) its timeline entry, in one statement. */
   async save(tx: EntityManager, order: Order, timeline: TimelineEntry | null): Promise<void> {
     const update = `UPDATE orders SET customer_id = $2, status = $3, lines = $4, shipping_address = $5, total_cents = $6, currency = $7,
@@ -54,7 +63,6 @@ export class OrdersRepository {
     if (query.after) qb.andWhere('(o.created_at, o.id) < (:createdAt, :id)', { createdAt: query.after.createdAt, id: query.after.id });
     return qb.orderBy('o.created_at', 'DESC').addOrderBy('o.id', 'DESC').limit(query.limit).getMany();
   }
-
 }
 
 /** Parameters $13-$18 of the statements here: one order_timeline row. */
