@@ -4,7 +4,8 @@
  * (b) the sustained rate of POST /orders (autocannon), and b/a; (b') the same with the saga's other two services
  *     paused, so that it measures the intake path alone against (a);
  * (c) placed-to-CONFIRMED latency at a fixed rate of about 30% of (b), and again at 30% of (d);
- * (d) the highest end-to-end rate at which the backlog of unfinished orders stops growing, with each app's RSS.
+ * (d) the highest end-to-end rate at which the backlog of unfinished orders stops growing, with each app's RSS;
+ * and for (b) and (c), the CPU each process (apps, broker, PostgreSQL, this load generator) spent per order.
  * Figures only: nothing here is a pass/fail threshold.
  */
 import 'reflect-metadata';
@@ -19,6 +20,7 @@ import { ENQUEUE_SQL, MESSAGING_MIGRATIONS, fnv1a, keyLockId, LockClass } from '
 import { infra } from '@app/testing';
 import { Orders1732300000100 } from '../apps/orders/src/persistence/migrations/1732300000100-orders';
 import { INSERT_ORDER_SQL, insertOrderParams } from '../apps/orders/src/persistence/orders.repository';
+import { cpuPerOrder, cpuReading, processCpuMs, ProcessGroups, processTreeCpuMs } from './cpu';
 import { machine, median, percentile, progress, round, table, writeResult } from './lib';
 import { orderBody, paced, RunningSaga, SKU, startSaga } from './saga';
 
@@ -121,6 +123,18 @@ async function main() {
     const children = saga.children;
     const orders = saga.ordersUrl;
     progress('three services ready');
+    // where an order's CPU goes: each app, the broker, PostgreSQL (postmaster and backends), the load generator
+    const postgresPid = state.postgres.embedded ? state.postgres.pid : undefined;
+    const processes: ProcessGroups = {
+      ...Object.fromEntries(apps.APPS.map((a: { name: string }, i: number) => [a.name, () => processCpuMs(children[i].pid!)])),
+      kafka: () => processCpuMs(state.kafka.pid),
+      ...(postgresPid ? { postgres: () => processTreeCpuMs(postgresPid) } : {}),
+      load: () => processCpuMs(process.pid),
+    };
+    const describeCpu = (cpu: Record<string, number>) =>
+      Object.entries(cpu)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(', ');
 
     const ordersDb = new Pool({ connectionString: infra.databaseUrl(state.postgres.url, 'orders'), max: 4 });
     const unfinished = async () => Number((await ordersDb.query(`SELECT count(*) FROM orders WHERE status IN ('PENDING','RESERVED')`)).rows[0].count);
@@ -170,14 +184,17 @@ async function main() {
       connections: CONNECTIONS,
       duration: SECONDS,
     };
-    const rounds: { limit: number; http: number; non2xx: number; drainSeconds: number; httpAlone: number }[] = [];
+    const rounds: { limit: number; http: number; non2xx: number; drainSeconds: number; httpAlone: number; cpuMsPerOrder: Record<string, number> }[] = [];
     for (let r = 1; r <= ROUNDS; r++) {
       progress(`round ${r}/${ROUNDS}: (a) place-order SQL through pg, ${CONNECTIONS} connections, ${SECONDS}s`);
       const limit = await rawIntake(limitPool, SECONDS, CONNECTIONS);
       progress(`round ${r}/${ROUNDS}: (b) POST /orders with autocannon, ${CONNECTIONS} connections, ${SECONDS}s`);
+      const cpuBefore = cpuReading(processes);
       const res = await autocannon({ ...intakeLoad, body: orderBody(`intake-${r}`) });
       const http = res['2xx'] / SECONDS;
       const drainSeconds = await drain('the saga to finish the intake burst');
+      // the burst and the saga catching up after it: everything those orders cost
+      const cpuMsPerOrder = cpuPerOrder(cpuBefore, cpuReading(processes), res['2xx']);
       // (b') the intake path alone: inventory and shipping paused (SIGSTOP, shorter than the session timeout),
       // the orders service and its relay running; what HTTP, Nest, validation and TypeORM cost over (a)
       progress(`round ${r}/${ROUNDS}: (b') the same with inventory and shipping paused`);
@@ -191,10 +208,11 @@ async function main() {
       }
       const httpAlone = alone['2xx'] / SECONDS;
       await drain('the saga to finish the paused intake');
-      rounds.push({ limit, http, non2xx: res.non2xx + alone.non2xx, drainSeconds, httpAlone });
+      rounds.push({ limit, http, non2xx: res.non2xx + alone.non2xx, drainSeconds, httpAlone, cpuMsPerOrder });
       progress(
         `round ${r}/${ROUNDS}: limit ${Math.round(limit)}/s, HTTP ${Math.round(http)}/s with the saga running (${res.non2xx} non-2xx; backlog drained in ${drainSeconds.toFixed(1)}s), ${Math.round(httpAlone)}/s with it paused`,
       );
+      progress(`    CPU ms per order of that burst, saga included: ${describeCpu(cpuMsPerOrder)}`);
     }
     await limitPool.end();
     const intakeLimit = median(rounds.map((r) => r.limit));
@@ -207,8 +225,10 @@ async function main() {
       progress(`(c) ${rate} orders/s: 5s warm-up, then 15s measured (${label}); placed-to-CONFIRMED latency from the orders database`);
       await paced(`${orders}/orders`, orderBody(`warm-up-${rate}`), rate, 5);
       const customer = `latency-${rate}-${randomUUID().slice(0, 8)}`;
-      await paced(`${orders}/orders`, orderBody(customer), rate, 15);
+      const cpuBefore = cpuReading(processes);
+      const load = await paced(`${orders}/orders`, orderBody(customer), rate, 15);
       await drain('the latency run');
+      const cpuMsPerOrder = cpuPerOrder(cpuBefore, cpuReading(processes), load.ok);
       const ms = (
         await ordersDb.query(
           `SELECT extract(epoch FROM t.recorded_at - o.created_at) * 1000 AS ms FROM orders o JOIN order_timeline t ON t.order_id = o.id AND t.status = 'CONFIRMED' AND t.type = 'ShipmentScheduled'
@@ -224,8 +244,10 @@ async function main() {
         p90_ms: round(percentile(ms, 90)),
         p99_ms: round(percentile(ms, 99)),
         max_ms: round(Math.max(...ms)),
+        cpu_ms_per_order: cpuMsPerOrder,
       };
       progress(`    p50 ${figures.p50_ms} ms, p90 ${figures.p90_ms} ms, p99 ${figures.p99_ms} ms over ${ms.length} orders`);
+      progress(`    CPU ms per order: ${describeCpu(cpuMsPerOrder)}`);
       return figures;
     };
     const latency = await measureLatency(Math.max(10, Math.round(intake * 0.3)), '30% of the intake rate (b)');
@@ -296,6 +318,9 @@ async function main() {
               ],
             ]
           : []),
+        [`CPU ms per order, (b) burst + saga catching up (round ${rounds.length})`, describeCpu(rounds[rounds.length - 1].cpuMsPerOrder)],
+        [`CPU ms per order, (c) @ ${latency.rate_per_s}/s`, describeCpu(latency.cpu_ms_per_order)],
+        ...(latencyAtSustained ? [[`CPU ms per order, (c) @ ${latencyAtSustained.rate_per_s}/s`, describeCpu(latencyAtSustained.cpu_ms_per_order)]] : []),
         ['(d) highest sustained end-to-end rate, per s', result.e2e_sustained_per_s],
         ...stepResults.map((s) => [
           `    ${s.rate}/s: backlog ${s.backlogStart}->${s.backlogEnd}`,
