@@ -173,7 +173,7 @@ async function main() {
       migrations: [...MESSAGING_MIGRATIONS, Orders1732300000100],
     });
     await limitDs.initialize();
-    await limitDs.runMigrations();
+    await limitDs.runMigrations({ transaction: 'each' });
     await limitDs.destroy();
     const limitPool = new Pool({ connectionString: infra.databaseUrl(state.postgres.url, 'intake_limit'), max: CONNECTIONS });
 

@@ -91,7 +91,7 @@ async function main() {
     const url = infra.databaseUrl(stack.postgres.url, 'orders');
     const dataSource = new DataSource({ type: 'postgres', url, migrations: MESSAGING_MIGRATIONS, extra: { max: 20 } });
     await dataSource.initialize();
-    await dataSource.runMigrations();
+    await dataSource.runMigrations({ transaction: 'each' });
     const outbox = new Outbox({ outbox: { lanes: LANES } } as never);
     const keys = Array.from({ length: KEYS }, () => randomUUID());
     const quiet = { log: () => {}, warn: (m: string) => progress(`relay: ${m}`), error: (m: string) => progress(`relay: ${m}`) };
@@ -102,7 +102,7 @@ async function main() {
     const latencyUrl = infra.databaseUrl(stack.postgres.url, 'latency');
     const latencyDs = new DataSource({ type: 'postgres', url: latencyUrl, migrations: MESSAGING_MIGRATIONS });
     await latencyDs.initialize();
-    await latencyDs.runMigrations();
+    await latencyDs.runMigrations({ transaction: 'each' });
     await latencyDs.query('CHECKPOINT');
     await latencyDs.destroy();
     progress(`latency: committing 1,000 events/s, one per transaction, for ${LATENCY_SECONDS}s, relay woken by NOTIFY`);

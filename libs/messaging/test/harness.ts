@@ -32,7 +32,7 @@ export async function createOutboxDb(url?: string): Promise<OutboxDb> {
   const dbUrl = url ?? (await createDatabase('outbox'));
   const dataSource = new DataSource({ type: 'postgres', url: dbUrl, migrations: MESSAGING_MIGRATIONS, extra: { max: 30 } });
   await dataSource.initialize();
-  await dataSource.runMigrations();
+  await dataSource.runMigrations({ transaction: 'each' });
   const outbox = new Outbox(messagingOptions(dbUrl, '127.0.0.1:1', ''));
   return {
     url: dbUrl,

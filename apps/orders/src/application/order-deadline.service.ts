@@ -12,6 +12,8 @@ const SCAN_LIMIT = 200;
  * by the system, through the customer's cancel path (OrderCancelled: inventory releases the stock,
  * shipping cancels any shipment). Without it, an order whose next event was dead-lettered would wait
  * forever. Replicas may scan side by side: the cancel locks the order and re-checks its status.
+ * The deadline only counts time this process has been running: after an outage of orders itself, the
+ * events its orders wait for may still be unread in its own topics, and those orders are not stuck.
  */
 @Injectable()
 export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,6 +22,7 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private startedAt = Date.now();
 
   constructor(
     config: OrdersConfig,
@@ -30,6 +33,7 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   onApplicationBootstrap(): void {
+    this.startedAt = Date.now();
     if (this.deadlineMs > 0) this.schedule();
   }
 
@@ -41,22 +45,29 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Cancels every order past the deadline at `now`; returns how many it cancelled. */
   async expireOverdue(now = new Date()): Promise<number> {
+    if (now.getTime() - this.startedAt < this.deadlineMs) return 0;
     const reason = `not final ${this.deadlineMs / 1000} s after it was placed: cancelled by the system`;
     let cancelled = 0;
+    let after: { createdAt: Date; id: string } | undefined;
     for (;;) {
-      const ids = await this.orders.findOpenPlacedBefore(new Date(now.getTime() - this.deadlineMs), SCAN_LIMIT);
-      for (const id of ids) {
+      const due = await this.orders.findOpenPlacedBefore(new Date(now.getTime() - this.deadlineMs), SCAN_LIMIT, after);
+      for (const order of due) {
         if (this.stopped) return cancelled;
         try {
-          await this.cancels.cancel(id, reason, now);
+          await this.cancels.cancel(order.id, reason, new Date());
           cancelled++;
-          this.logger.warn(`order ${id} ${reason}`);
+          this.logger.warn(`order ${order.id} ${reason}`);
         } catch (err) {
-          // it reached a final state since the scan read it (or a replica cancelled it): nothing to do
-          if (!(err instanceof DomainError && err.code === 'ORDER_NOT_CANCELLABLE')) throw err;
+          // ORDER_NOT_CANCELLABLE: it reached a final state since the scan read it (or a replica
+          // cancelled it). Anything else is logged and the next scan tries again; the cursor moves
+          // on, so one order that cannot be cancelled does not hold back the others.
+          if (!(err instanceof DomainError && err.code === 'ORDER_NOT_CANCELLABLE')) {
+            this.logger.error(`order ${order.id} is past its deadline but could not be cancelled: ${(err as Error).message}`);
+          }
         }
       }
-      if (ids.length < SCAN_LIMIT) return cancelled;
+      if (due.length < SCAN_LIMIT) return cancelled;
+      after = due[due.length - 1];
     }
   }
 

@@ -26,13 +26,15 @@ export class OrdersRepository {
     return rows.length === 0 ? null : toOrder(rows[0]);
   }
 
-  /** Ids of orders still PENDING or RESERVED that were placed before `placedBefore`, oldest first. */
-  async findOpenPlacedBefore(placedBefore: Date, limit: number): Promise<string[]> {
-    const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM orders WHERE status IN ('PENDING', 'RESERVED') AND created_at < $1 ORDER BY created_at, id LIMIT $2`,
-      [placedBefore, limit],
+  /** Orders still PENDING or RESERVED that were placed before `placedBefore`, oldest first, after the cursor. */
+  async findOpenPlacedBefore(placedBefore: Date, limit: number, after?: { createdAt: Date; id: string }): Promise<{ id: string; createdAt: Date }[]> {
+    const rows: { id: string; created_at: Date }[] = await this.dataSource.query(
+      `SELECT id, created_at FROM orders
+        WHERE status IN ('PENDING', 'RESERVED') AND created_at < $1 AND (created_at, id) > ($3, $4)
+        ORDER BY created_at, id LIMIT $2`,
+      [placedBefore, limit, after?.createdAt ?? new Date(0), after?.id ?? '00000000-0000-0000-0000-000000000000'],
     );
-    return rows.map((r) => r.id);
+    return rows.map((r) => ({ id: r.id, createdAt: r.created_at }));
   }
 
   /** Writes the order's new state and (if it moved) its timeline entry, in one statement. */

@@ -39,10 +39,12 @@ export class InboxPruner implements OnApplicationBootstrap, OnApplicationShutdow
   async pruneOnce(): Promise<number> {
     let total = 0;
     for (;;) {
+      // MATERIALIZED: the chunk is chosen once (as an IN (sub-select) the planner may re-run it per row)
       const [, deleted] = (await this.dataSource.query(
-        `DELETE FROM inbox WHERE (consumer, event_id) IN (
+        `WITH doomed AS MATERIALIZED (
            SELECT consumer, event_id FROM inbox WHERE processed_at < now() - make_interval(hours => $1)
-            LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+            LIMIT $2 FOR UPDATE SKIP LOCKED)
+         DELETE FROM inbox i USING doomed d WHERE i.consumer = d.consumer AND i.event_id = d.event_id`,
         [this.options.inbox.retentionHours, CHUNK],
       )) as [unknown, number];
       total += deleted;

@@ -208,6 +208,7 @@ export class OutboxRelay {
     this.listener = listener;
     this.owned.clear();
     this.lastRebalance = 0;
+    this.lastSnapshot = null; // a new session may reach another server (a failover, a restore)
   }
 
   private async open(db: Client, listener: Client): Promise<void> {
@@ -314,6 +315,10 @@ export class OutboxRelay {
         if (!isPermanentPublishError(err)) throw err;
         await db.query('ROLLBACK');
         await this.freshPublisher();
+        // a full claim may have left rows behind although not all of it was sent: claim again, and
+        // do not drop wakes on the strength of this claim's snapshot
+        this.lastSnapshot = null;
+        if (rows.length === this.options.batchSize) this.pendingWake = true;
         return await this.isolatePoison(rows);
       }
       await db.query(`DELETE FROM outbox WHERE id = ANY('{${rows.map((r) => integer(r.id)).join(',')}}'::bigint[]); COMMIT`);

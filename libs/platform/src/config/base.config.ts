@@ -74,12 +74,15 @@ export class BaseConfig {
   @Max(1000)
   CONSUMER_BATCH_SIZE = 50;
 
-  /** Longer than the topics' retention (Kafka's default: 168 h), or a re-read could apply an event twice. */
+  /**
+   * Longer than an event can stay readable: Kafka deletes whole segments, so up to the topic's retention
+   * plus its segment roll time (168 h + 168 h by default). Shorter, and a re-read could apply an event twice.
+   */
   @ToInt()
   @IsInt()
   @Min(0)
   @Max(87600)
-  INBOX_RETENTION_HOURS = 192;
+  INBOX_RETENTION_HOURS = 360;
 
   @ToInt()
   @IsInt()
