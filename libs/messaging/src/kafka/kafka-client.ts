@@ -1,6 +1,10 @@
 import { Kafka, KafkaConfig, logLevel, LogEntry } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { MessagingOptions } from '../messaging.options';
+import { fixKafkaJsIdleLoop } from './kafkajs-idle-loop';
+
+// before any client connects: every kafkajs client of the process goes through this module
+fixKafkaJsIdleLoop();
 
 const LEVELS: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
   [logLevel.ERROR]: 'error',
