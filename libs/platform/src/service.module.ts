@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { PreparedStatementClient } from './database/prepared-client';
+import { DatabaseClient } from './database/database-client';
 import { TerminusModule } from '@nestjs/terminus';
 import { MessagingModule, MESSAGING_MIGRATIONS } from '@app/messaging';
 import { BaseConfig } from './config/base.config';
@@ -41,7 +41,9 @@ export class ServiceModule {
           extra: {
             max: config.DB_POOL_SIZE,
             connectionTimeoutMillis: 5000,
-            ...(config.DB_PREPARED_STATEMENTS ? { Client: PreparedStatementClient } : {}),
+            Client: DatabaseClient,
+            preparedStatements: config.DB_PREPARED_STATEMENTS,
+            pipelineTransactions: config.DB_PIPELINE_TRANSACTIONS,
           },
           retryAttempts: 5,
           retryDelay: 1000,

@@ -16,8 +16,15 @@ export class ReservationsService {
   ) {}
 
   async reserve(tx: EntityManager, placed: EventEnvelope<OrderPlacedV1>, now = new Date()): Promise<void> {
-    if (await this.stock.lockReservation(tx, placed.orderId)) return; // already decided
-    const products = await this.stock.lockProducts(tx, placed.data.lines.map((l) => l.sku));
+    // both go out together (one round trip with a pipelining client); locks are taken in this order
+    const [existing, products] = await Promise.all([
+      this.stock.lockReservation(tx, placed.orderId),
+      this.stock.lockProducts(
+        tx,
+        placed.data.lines.map((l) => l.sku),
+      ),
+    ]);
+    if (existing) return; // already decided
     const decision = decideReservation(placed.data.lines, products);
     const context = { orderId: placed.orderId, correlationId: placed.correlationId, causationId: placed.id, occurredAt: now };
     if (!decision.ok) {
@@ -35,11 +42,11 @@ export class ReservationsService {
    * return: a scheduled shipment was cancelled -> shipped units back to available.
    */
   async move(tx: EntityManager, cause: EventEnvelope<object>, step: Step, now = new Date()): Promise<void> {
-    const reservation = await this.stock.lockReservation(tx, cause.orderId);
+    // the reservation, then its products, locked in one round trip with a pipelining client
+    const [reservation] = await Promise.all([this.stock.lockReservation(tx, cause.orderId), this.stock.lockProductsOfReservation(tx, cause.orderId)]);
     if (!reservation) return;
     const next = nextReservationStatus(reservation.status, step);
     if (!next) return; // late or repeated: the reservation has already moved on
-    await this.stock.lockProducts(tx, reservation.lines.map((l) => l.sku));
     const deltas: StockDelta[] = reservation.lines.map((l) => {
       switch (step) {
         case 'release':

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { deferred } from '@app/messaging';
 import { ProductStock, Reservation, ReservationStatus, ReservedLine } from '../domain/stock';
 import { ProductEntity, ReservationEntity } from './entities';
 
@@ -20,7 +21,20 @@ export class StockRepository {
       `SELECT sku, price_cents, currency, available, reserved, shipped FROM products WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE`,
       [[...new Set(skus)]],
     );
-    return new Map(rows.map((r) => [r.sku, { sku: r.sku, priceCents: r.price_cents, currency: r.currency, available: r.available, reserved: r.reserved, shipped: r.shipped }]));
+    return new Map(
+      rows.map((r) => [
+        r.sku,
+        { sku: r.sku, priceCents: r.price_cents, currency: r.currency, available: r.available, reserved: r.reserved, shipped: r.shipped },
+      ]),
+    );
+  }
+
+  /** Locks the products of the order's reservation in SKU order (none if it has no reservation). */
+  async lockProductsOfReservation(tx: EntityManager, orderId: string): Promise<void> {
+    await tx.query(
+      `SELECT sku FROM products WHERE sku IN (SELECT l->>'sku' FROM reservations r, jsonb_array_elements(r.lines) l WHERE r.order_id = $1) ORDER BY sku FOR UPDATE`,
+      [orderId],
+    );
   }
 
   /** The order's reservation, locked until the transaction ends. */
@@ -31,18 +45,29 @@ export class StockRepository {
     return { orderId: r.order_id, status: r.status, lines: r.lines, totalCents: Number(r.total_cents) };
   }
 
-  /** Moves the stock and records the reservation, in one statement. */
+  /** Moves the stock and records the reservation, in one statement (deferred: the products are locked). */
   async reserve(tx: EntityManager, orderId: string, lines: ReservedLine[], totalCents: number, now: Date): Promise<void> {
     await tx.query(
-      `WITH moved AS (${APPLY_DELTAS})
-       INSERT INTO reservations (order_id, status, lines, total_cents, created_at, updated_at) VALUES ($5, 'RESERVED', $6, $7, $8, $8)`,
-      [...deltaColumns(lines.map((l) => ({ sku: l.sku, available: -l.quantity, reserved: l.quantity, shipped: 0 }))), orderId, JSON.stringify(lines), totalCents, now],
+      deferred(`WITH moved AS (${APPLY_DELTAS})
+       INSERT INTO reservations (order_id, status, lines, total_cents, created_at, updated_at) VALUES ($5, 'RESERVED', $6, $7, $8, $8)`),
+      [
+        ...deltaColumns(lines.map((l) => ({ sku: l.sku, available: -l.quantity, reserved: l.quantity, shipped: 0 }))),
+        orderId,
+        JSON.stringify(lines),
+        totalCents,
+        now,
+      ],
     );
   }
 
-  /** Moves the stock and sets the reservation's new status, in one statement. */
+  /** Moves the stock and sets the reservation's new status, in one statement (deferred: both rows are locked). */
   async move(tx: EntityManager, orderId: string, deltas: StockDelta[], status: ReservationStatus, now: Date): Promise<void> {
-    await tx.query(`WITH moved AS (${APPLY_DELTAS}) UPDATE reservations SET status = $6, updated_at = $7 WHERE order_id = $5`, [...deltaColumns(deltas), orderId, status, now]);
+    await tx.query(deferred(`WITH moved AS (${APPLY_DELTAS}) UPDATE reservations SET status = $6, updated_at = $7 WHERE order_id = $5`), [
+      ...deltaColumns(deltas),
+      orderId,
+      status,
+      now,
+    ]);
   }
 
   listProducts(): Promise<ProductEntity[]> {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { deferred } from '@app/messaging';
 import { Order, OrderStatus, TimelineEntry } from '../domain/order';
 import { OrderEntity, OrderTimelineEntity } from './order.entity';
 
@@ -15,9 +16,9 @@ export interface OrderQuery {
 export class OrdersRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The new order and its first timeline entry, in one statement. */
+  /** The new order and its first timeline entry, in one statement (deferred: it goes out with the COMMIT). */
   async insert(tx: EntityManager, order: Order, timeline: TimelineEntry): Promise<void> {
-    await tx.query(INSERT_ORDER_SQL, insertOrderParams(order, timeline));
+    await tx.query(deferred(INSERT_ORDER_SQL), insertOrderParams(order, timeline));
   }
 
   /** Loads the order and locks its row until the transaction ends. */
@@ -37,16 +38,19 @@ export class OrdersRepository {
     return rows.map((r) => ({ id: r.id, createdAt: r.created_at }));
   }
 
-  /** Writes the order's new state and (if it moved) its timeline entry, in one statement. */
+  /**
+   * Writes the order's new state and (if it moved) its timeline entry, in one statement, deferred:
+   * the row is locked (lockById), so it goes out with the next statement or the COMMIT.
+   */
   async save(tx: EntityManager, order: Order, timeline: TimelineEntry | null): Promise<void> {
     const update = `UPDATE orders SET customer_id = $2, status = $3, lines = $4, shipping_address = $5, total_cents = $6, currency = $7,
                            shipment = $8, status_reason = $9, correlation_id = $10, created_at = $11, updated_at = $12
                      WHERE id = $1`;
     if (!timeline) {
-      await tx.query(update, orderColumns(order));
+      await tx.query(deferred(update), orderColumns(order));
       return;
     }
-    await tx.query(`WITH o AS (${update}) ${TIMELINE_INSERT}`, [...orderColumns(order), ...timelineColumns(order.id, timeline)]);
+    await tx.query(deferred(`WITH o AS (${update}) ${TIMELINE_INSERT}`), [...orderColumns(order), ...timelineColumns(order.id, timeline)]);
   }
 
   findById(id: string): Promise<Order | null> {

@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { KafkaContext } from '@nestjs/microservices';
-import { DataSource, QueryRunner } from 'typeorm';
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { EnvelopeError, EventEnvelope, parseEnvelope } from '@app/contracts';
+import { deferred, settledRows } from '../database/deferred';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
 import { isTransientError } from '../errors';
 import { DeadLetterPublisher, FailedMessage } from './dead-letter.publisher';
@@ -32,6 +33,13 @@ export class ConsumerStoppingError extends Error {
 class BatchAbandoned extends Error {
   constructor(reason: string) {
     super(`batch abandoned: ${reason}`);
+  }
+}
+
+/** Rolls back the transaction of an event this consumer had already applied (see claimInbox). */
+class AlreadyApplied extends Error {
+  constructor() {
+    super('already applied');
   }
 }
 
@@ -129,21 +137,23 @@ export class InboxConsumer implements BeforeApplicationShutdown {
       return { outcome: 'dead-lettered' };
     }
 
-    const consumer = this.options.service;
     let unexpectedFailures = 0; // only failures that are not transient count towards dead-lettering
     for (let attempt = 1; ; attempt++) {
       try {
-        let duplicate = false;
         await this.dataSource.transaction(async (tx) => {
-          const inserted = await tx.query(INSERT_INBOX_SQL, [consumer, envelope.id, envelope.type]);
-          if (inserted.length === 0) {
-            duplicate = true;
-            return;
+          const claimed = await this.claimInbox(tx, envelope);
+          try {
+            await handler(envelope, tx);
+          } catch (err) {
+            // a redelivered event may fail against the state it already moved on: it is a duplicate, not a failure
+            if (!(await claimed.isNew().catch(() => true))) throw new AlreadyApplied();
+            throw err;
           }
-          await handler(envelope, tx);
+          if (!(await claimed.isNew())) throw new AlreadyApplied();
         });
-        return { outcome: duplicate ? 'duplicate' : 'applied' };
+        return { outcome: 'applied' };
       } catch (err) {
+        if (err instanceof AlreadyApplied) return { outcome: 'duplicate' };
         if (this.stopping) throw new ConsumerStoppingError();
         const error = err as Error;
         const where = `${envelope.type} ${envelope.id} (order ${envelope.orderId}) from ${message.topic}[${message.partition}]@${message.offset}`;
@@ -182,10 +192,23 @@ export class InboxConsumer implements BeforeApplicationShutdown {
       await runner.startTransaction();
     }
     const tx = scope.runner.manager;
-    const inserted = await tx.query(INSERT_INBOX_SQL, [this.options.service, envelope.id, envelope.type]);
-    if (inserted.length === 0) return { outcome: 'duplicate' };
+    const claimed = await this.claimInbox(tx, envelope);
     await handler(envelope, tx);
+    // the handler's writes cannot be taken back alone: a duplicate in a batch sends it one by one
+    if (!(await claimed.isNew())) throw new BatchAbandoned('a message was already applied');
     return { outcome: 'applied' };
+  }
+
+  /**
+   * Inserts the event's inbox row, deferred: with a pipelining client it goes out with the handler's
+   * first statement instead of costing a round trip of its own. The handler therefore runs before it
+   * is known whether the event is new; the answer (true: new) is checked before the commit, and a
+   * duplicate's transaction is rolled back, the handler's writes with it.
+   */
+  private async claimInbox(tx: EntityManager, envelope: EventEnvelope<object>): Promise<{ isNew: () => Promise<boolean> }> {
+    const inserted = await tx.query(deferred(INSERT_INBOX_SQL), [this.options.service, envelope.id, envelope.type]);
+    // (a function, not a promise: asking sends the insert if the handler sent nothing after it)
+    return { isNew: () => settledRows(inserted).then((rows) => rows.length > 0) };
   }
 
   /** Dead-lettering must succeed before the offset moves on: it is retried like any transient failure. */

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { EventClass, EventEnvelope, headersOf, topicOfEvent, validateData } from '@app/contracts';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
+import { deferred, settledRows } from '../database/deferred';
 import { ENQUEUE_SQL, fnv1a, keyLockId, LockClass } from './outbox.sql';
 
 /** One event to publish: the payload (an instance of a registered event class) and its context. */
@@ -54,7 +55,10 @@ export class Outbox {
     // The locks are taken by the uncorrelated sub-select, which Postgres runs once as a one-time
     // filter before the first row (and so before the first id is drawn): one round trip for both.
     const keyLocks = [...new Set(envelopes.map((e) => keyLockId(e.orderId)))].sort((a, b) => a - b);
-    const inserted: { xid: string }[] = await tx.query(ENQUEUE_SQL, [
+    // Deferred: nothing here needs its answer, so with a pipelining client it goes out with the next
+    // statement or the COMMIT. The transaction's id it returns (for the relay's wake) is there by the
+    // time the COMMIT answers; until then, and with any other client, the wake just carries no id.
+    const inserted = await tx.query(deferred(ENQUEUE_SQL), [
       rows.map((r) => r.envelope.id),
       rows.map((r) => r.topic),
       rows.map((r) => r.envelope.orderId),
@@ -66,7 +70,14 @@ export class Outbox {
       keyLocks,
       keyLocks.length,
     ]);
-    (tx.queryRunner.data as Record<string, unknown>)[OUTBOX_ENQUEUED] = inserted[0]?.xid ?? true;
+    const data = tx.queryRunner.data as Record<string, unknown>;
+    data[OUTBOX_ENQUEUED] = true;
+    void settledRows<{ xid: string }>(inserted).then(
+      (r) => {
+        if (data[OUTBOX_ENQUEUED] !== undefined) data[OUTBOX_ENQUEUED] = r[0]?.xid ?? true;
+      },
+      () => {}, // the statement's error fails the transaction; it is reported there
+    );
     return envelopes;
   }
 

@@ -29,6 +29,14 @@ export class BaseConfig {
   @IsBoolean({ message: 'DB_PREPARED_STATEMENTS must be true or false' })
   DB_PREPARED_STATEMENTS = true;
 
+  /**
+   * BEGIN and writes whose answer nobody reads wait in the client and go out with the next statement that
+   * needs an answer, or the COMMIT: one round trip where there were several (off: one per statement).
+   */
+  @ToBool()
+  @IsBoolean({ message: 'DB_PIPELINE_TRANSACTIONS must be true or false' })
+  DB_PIPELINE_TRANSACTIONS = true;
+
   @ToList()
   @ArrayMinSize(1, { message: 'KAFKA_BROKERS must list at least one host:port' })
   @Matches(/^[^\s:,]+:\d{1,5}$/, { each: true, message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
