@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { MESSAGING_OPTIONS, MessagingOptions } from './messaging.options';
-import { Outbox } from './outbox/outbox.service';
+import { Outbox, OUTBOX_WAKE_POLICY } from './outbox/outbox.service';
 import { OutboxRelayService } from './relay/outbox-relay.service';
 import { InboxConsumer } from './inbox/inbox-consumer';
 import { InboxPruner } from './inbox/inbox-pruner';
@@ -16,6 +16,7 @@ export class MessagingModule {
       { provide: MESSAGING_OPTIONS, useValue: options },
       Outbox,
       OutboxRelayService,
+      { provide: OUTBOX_WAKE_POLICY, useExisting: OutboxRelayService },
       InboxConsumer,
       InboxPruner,
       DeadLetterPublisher,

@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Topics } from '@app/contracts';
+import { Client } from 'pg';
 import { infra, readTopics, sharedInfra, uniqueTopicPrefix, waitUntil } from '@app/testing';
-import { OutboxRelay, OutboxRelayService } from '../src';
+import { Outbox, OUTBOX_NOTIFY_CHANNEL, OutboxRelay, OutboxRelayService } from '../src';
 import {
   createOutboxDb,
   createTopics,
@@ -78,6 +79,57 @@ describe('outbox relay (real Kafka, real PostgreSQL)', () => {
     // without telling commits apart, every publish was followed by an empty claim (20 here)
     expect(service.relay.stats.emptyClaims - emptyBefore).toBe(0);
     expect(service.relay.stats.batches).toBe(20);
+  });
+
+  it('commits NOTIFY only while another relay runs over the outbox; the only relay is woken by its own process', async () => {
+    const prefix = uniqueTopicPrefix();
+    await createTopics(brokers, prefix);
+    db = await createOutboxDb();
+    const options = messagingOptions(db.url, brokers, prefix);
+    // no poll during the test: an event published in time was published on a wake
+    const service = new OutboxRelayService({ ...options, outbox: { ...options.outbox, pollIntervalMs: 600_000 } }, db.dataSource);
+    const outbox = new Outbox(options, service); // as the service module wires it
+    await service.onApplicationBootstrap();
+    relays.push(service.relay);
+    const listener = new Client({ connectionString: db.url });
+    const notified: string[] = [];
+    listener.on('notification', (n) => notified.push(n.payload ?? ''));
+    await listener.connect();
+    await listener.query(`LISTEN ${OUTBOX_NOTIFY_CHANNEL}`);
+    try {
+      await waitUntil('the relay to count itself alone and own every lane', () => service.relay.stats.members === 1 && service.relay.stats.ownedLanes === 16);
+      const alone = uuids(5);
+      for (const [i, key] of alone.entries()) {
+        await db.dataSource.transaction((tx) => outbox.enqueue(tx, [sequenced(key, 0)]));
+        await waitUntil(`event ${i + 1} to be published`, () => service.relay.stats.published === i + 1, { timeoutMs: 5000 });
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(notified).toEqual([]);
+
+      // a second relay (a replica): lanes are shared, and commits tell it through NOTIFY
+      const other = startRelay(db.url, brokers, prefix);
+      relays.push(other);
+      // (an idle relay rebalances when its loop runs: the poll does that, here the wakes stand in for it)
+      await waitUntil(
+        'both relays to count two members and share the lanes',
+        () => {
+          service.relay.wake();
+          return service.relay.stats.members === 2 && other.stats.ownedLanes > 0;
+        },
+        { timeoutMs: 15_000 },
+      );
+      const shared = uuids(10);
+      for (const key of shared) await db.dataSource.transaction((tx) => outbox.enqueue(tx, [sequenced(key, 0)]));
+      await waitUntil('every event to be published by one relay or the other', () => service.relay.stats.published + other.stats.published === 15, {
+        timeoutMs: 5000,
+      });
+      expect(notified).toHaveLength(10);
+      expect(other.stats.published).toBeGreaterThan(0);
+      const messages = await readTopics(brokers, [topicOf(prefix)], { expected: 15, timeoutMs: 30_000 });
+      expect(messages.map((m) => m.key!.toString()).sort()).toEqual([...alone, ...shared].sort());
+    } finally {
+      await listener.end();
+    }
   });
 
   it('quarantines a row the broker refuses for good, holds back the rest of its key, and publishes every other key', async () => {

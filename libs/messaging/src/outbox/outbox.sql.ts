@@ -37,3 +37,9 @@ export const ENQUEUE_SQL = `INSERT INTO outbox (event_id, topic, message_key, ke
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[])
    WHERE (SELECT count(pg_advisory_xact_lock($7::int, k)) FROM unnest($8::int[]) AS k) = $9
   RETURNING pg_current_xact_id()::text AS xid`;
+
+/**
+ * Wakes the relays of other processes at this transaction's commit, naming it (see OutboxWakePolicy:
+ * only sent when another relay runs over the same outbox).
+ */
+export const NOTIFY_SQL = `SELECT pg_notify('${OUTBOX_NOTIFY_CHANNEL}', pg_current_xact_id()::text)`;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, EntitySubscriberInterface, TransactionCommitEvent } from 'typeorm';
-import { OUTBOX_ENQUEUED } from '../outbox/outbox.service';
+import { OUTBOX_ENQUEUED, OutboxWakePolicy } from '../outbox/outbox.service';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
 import { createKafka } from '../kafka/kafka-client';
 import { TopicNames } from '../kafka/topic-names';
@@ -11,12 +11,12 @@ import { parseXid } from './snapshot';
 /**
  * Runs the outbox relay inside the service: started on bootstrap, flushed and stopped on shutdown.
  * It also listens to this process's TypeORM commits: a transaction that enqueued events wakes the
- * relay as soon as it committed, without waiting for PostgreSQL's NOTIFY (which still wakes the
- * relays of other instances, and this one too if it owns the lane). Both name the transaction, so
- * the relay claims once per commit, not once per wake.
+ * relay as soon as it committed. Commits NOTIFY only while other relays run over the same outbox
+ * (replicas, RELAY_ONLY instances), whose lanes this process's wake cannot reach; both wakes name the
+ * transaction, so the relay claims once per commit, not once per wake.
  */
 @Injectable()
-export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown, EntitySubscriberInterface {
+export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown, EntitySubscriberInterface, OutboxWakePolicy {
   readonly relay: OutboxRelay;
 
   constructor(
@@ -35,6 +35,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
       new KafkaRelayPublisher(createKafka(options, `${options.service}-relay`), new TopicNames(options.topicPrefix)),
     );
     dataSource.subscribers.push(this);
+  }
+
+  notifyOtherRelays(): boolean {
+    return !this.relay.alone();
   }
 
   afterTransactionCommit(event: TransactionCommitEvent): void {

@@ -29,6 +29,8 @@ export interface RelayStats {
   running: boolean;
   /** Claims that found nothing to publish (the poll, or a wake for rows another claim already took). */
   emptyClaims: number;
+  /** Relay instances over this outbox, this one included, at the last rebalance (null: not known yet). */
+  members: number | null;
 }
 
 export interface OutboxBacklog {
@@ -76,6 +78,7 @@ export class OutboxRelay {
     lastPublishedAt: null,
     running: false,
     emptyClaims: 0,
+    members: null,
   };
   private readonly log: Pick<Console, 'log' | 'warn' | 'error'>;
 
@@ -112,16 +115,26 @@ export class OutboxRelay {
   }
 
   /**
-   * Makes the loop look for rows now (NOTIFY does this on every commit, the service's own commits
-   * too). With the committed transaction's id, a wake for rows that a claim begun after that commit
-   * already saw is dropped: each commit is told twice in-process (the service's wake, then NOTIFY),
-   * and each would otherwise cost an empty claim (two round trips) after every publish.
+   * Makes the loop look for rows now (the service's own commits do this in-process; a commit's NOTIFY,
+   * sent while other relays run over the outbox, does it for every relay). With the committed
+   * transaction's id, a wake for rows that a claim begun after that commit already saw is dropped: a
+   * commit can be told twice (its process's wake, then its NOTIFY), and each would otherwise cost an
+   * empty claim (two round trips) after every publish.
    */
   wake(xid: bigint | null = null): void {
     if (xid === null) this.pendingWake = true;
     else if (this.lastSnapshot && committedBefore(xid, this.lastSnapshot)) return;
     else if (this.pendingXids.push(xid) > 10_000) this.pendingWake = true;
     this.wakeUp?.();
+  }
+
+  /**
+   * Whether this is the only relay over its outbox (as of its last rebalance, at most
+   * `rebalanceIntervalMs` ago): then it owns every lane, and commits of its own process, which wake it
+   * directly, need no NOTIFY. Not known (not connected yet, or lost its session): false.
+   */
+  alone(): boolean {
+    return this.running && this.db !== null && this.stats.members === 1;
   }
 
   /** Backlog figures for health and metrics, read from the outbox table itself. */
@@ -244,6 +257,7 @@ export class OutboxRelay {
     this.listener = null;
     this.owned.clear();
     this.stats.ownedLanes = 0;
+    this.stats.members = null;
     await Promise.all(clients.map((c) => c?.end().catch(() => {})));
   }
 
@@ -260,6 +274,7 @@ export class OutboxRelay {
       [LockClass.Member, MEMBER_SLOTS],
     );
     const members = rows[0].others + 1;
+    this.stats.members = members;
     const fairShare = Math.ceil(this.options.lanes / members);
     for (const lane of [...this.owned]) {
       if (this.owned.size <= fairShare) break;
