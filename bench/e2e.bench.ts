@@ -16,7 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { ENQUEUE_SQL, MESSAGING_MIGRATIONS, fnv1a, keyLockId, LockClass } from '@app/messaging';
+import { deferred, ENQUEUE_SQL, MESSAGING_MIGRATIONS, fnv1a, keyLockId, LockClass } from '@app/messaging';
+import { DatabaseClient } from '@app/platform';
 import { infra } from '@app/testing';
 import { Orders1732300000100 } from '../apps/orders/src/persistence/migrations/1732300000100-orders';
 import { INSERT_ORDER_SQL, insertOrderParams } from '../apps/orders/src/persistence/orders.repository';
@@ -41,7 +42,10 @@ function rssMb(pid: number): number {
   }
 }
 
-/** The place-order transaction of the orders service, its very statements, through pg (no HTTP, no Nest, no relay). */
+/**
+ * The place-order transaction of the orders service, its very statements, through pg (no HTTP, no Nest,
+ * no relay), sent as the service sends them: prepared, and pipelined (one round trip per order).
+ */
 async function rawIntake(pool: Pool, seconds: number, concurrency: number): Promise<number> {
   const payload = orderBody('raw');
   let done = 0;
@@ -65,7 +69,7 @@ async function rawIntake(pool: Pool, seconds: number, concurrency: number): Prom
         });
         await client.query('START TRANSACTION');
         const lock = keyLockId(id);
-        await client.query(ENQUEUE_SQL, [
+        await client.query(deferred(ENQUEUE_SQL), [
           [eventId],
           ['orders.events'],
           [id],
@@ -90,7 +94,7 @@ async function rawIntake(pool: Pool, seconds: number, concurrency: number): Prom
           createdAt: now,
           updatedAt: now,
         };
-        await client.query(INSERT_ORDER_SQL, insertOrderParams(order, { eventId, type: 'OrderPlaced', status: 'PENDING', occurredAt: now }));
+        await client.query(deferred(INSERT_ORDER_SQL), insertOrderParams(order, { eventId, type: 'OrderPlaced', status: 'PENDING', occurredAt: now }));
         await client.query('COMMIT');
         done++;
       }
@@ -175,7 +179,14 @@ async function main() {
     await limitDs.initialize();
     await limitDs.runMigrations({ transaction: 'each' });
     await limitDs.destroy();
-    const limitPool = new Pool({ connectionString: infra.databaseUrl(state.postgres.url, 'intake_limit'), max: CONNECTIONS });
+    // the services' own pg client: prepared statements, and a transaction pipelined into one round trip
+    const limitPool = new Pool({
+      connectionString: infra.databaseUrl(state.postgres.url, 'intake_limit'),
+      max: CONNECTIONS,
+      Client: DatabaseClient,
+      preparedStatements: true,
+      pipelineTransactions: true,
+    } as ConstructorParameters<typeof Pool>[0]);
 
     const intakeLoad = {
       url: `${orders}/orders`,
