@@ -188,6 +188,23 @@ describe('DatabaseClient: pipelined transactions (real PostgreSQL)', () => {
     expect((await client.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
   });
 
+  it('without pipelining, statements issued together run one after the other, without pg queueing them', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const { client, writes } = await connect({ pipelineTransactions: false });
+      const before = writes.count;
+      const results = await Promise.all([1, 2, 3].map((n) => client.query('SELECT $1::int AS n, pg_sleep(0.01)', [n])));
+      expect(results.map((r) => r.rows[0].n)).toEqual([1, 2, 3]);
+      expect(writes.count).toBe(before + 3);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => /already executing a query/.test(w))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('refuses a value it cannot send when the write is deferred, not later', async () => {
     const { client } = await connect();
     await client.query('BEGIN');

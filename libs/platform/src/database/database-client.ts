@@ -65,6 +65,8 @@ export class DatabaseClient extends Client {
   private inTransaction = false;
   /** The open transaction's BEGIN has been sent to the server. */
   private begunOnServer = false;
+  /** Without pipelining: the statement before, which the next one waits for. */
+  private previous: Promise<unknown> = Promise.resolve();
 
   constructor(config: DatabaseClientConfig | string = {}) {
     const options = typeof config === 'string' ? { connectionString: config } : config;
@@ -74,7 +76,14 @@ export class DatabaseClient extends Client {
   }
 
   override query(config: any, values?: any, callback?: any): any {
-    if (!this.pipelineTransactions) return this.send(config, values, callback);
+    if (!this.pipelineTransactions) {
+      if (typeof config !== 'string' || typeof values === 'function' || callback) return this.send(config, values, callback);
+      // statements issued together (Promise.all) run one after the other, as pg (which deprecates
+      // queueing them itself) would have run them
+      const run = this.previous.then(() => this.send(config, values) as Promise<QueryResult>);
+      this.previous = run.catch(() => {});
+      return run;
+    }
     if (typeof config !== 'string' || typeof values === 'function' || callback) {
       // not TypeORM's promise form: keep the order of statements, and do not hold this one
       if (this.held.length > 0) void this.sendHeld([]).catch(() => {});
