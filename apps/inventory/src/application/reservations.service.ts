@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { EventEnvelope, OrderPlacedV1, StockRejectedV1, StockReleasedV1, StockReservedV1 } from '@app/contracts';
+import { EventEnvelope, OrderCancelledV1, OrderPlacedV1, StockRejectedV1, StockReleasedV1, StockReservedV1 } from '@app/contracts';
 import { Outbox } from '@app/messaging';
 import { decideReservation, nextReservationStatus } from '../domain/stock';
 import { StockDelta, StockRepository } from '../persistence/stock.repository';
@@ -44,7 +44,13 @@ export class ReservationsService {
   async move(tx: EntityManager, cause: EventEnvelope<object>, step: Step, now = new Date()): Promise<void> {
     // the reservation, then its products, locked in one round trip with a pipelining client
     const [reservation] = await Promise.all([this.stock.lockReservation(tx, cause.orderId), this.stock.lockProductsOfReservation(tx, cause.orderId)]);
-    if (!reservation) return;
+    if (!reservation) {
+      // Cancelled before its stock was reserved: its OrderPlaced comes later, if at all (dead-lettered, then
+      // replayed by hand after the order's deadline cancelled it). An empty RELEASED reservation records
+      // that, so the late OrderPlaced finds the order decided and reserves nothing that would never return.
+      if (cause.type === OrderCancelledV1.type) await this.stock.recordReleasedUnreserved(tx, cause.orderId, now);
+      return;
+    }
     const next = nextReservationStatus(reservation.status, step);
     if (!next) return; // late or repeated: the reservation has already moved on
     const deltas: StockDelta[] = reservation.lines.map((l) => {

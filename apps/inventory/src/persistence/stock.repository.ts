@@ -60,6 +60,16 @@ export class StockRepository {
     );
   }
 
+  /** A RELEASED reservation of nothing, for an order cancelled before any stock was reserved (deferred). */
+  async recordReleasedUnreserved(tx: EntityManager, orderId: string, now: Date): Promise<void> {
+    await tx.query(
+      deferred(
+        `INSERT INTO reservations (order_id, status, lines, total_cents, created_at, updated_at) VALUES ($1, 'RELEASED', '[]', 0, $2, $2) ON CONFLICT (order_id) DO NOTHING`,
+      ),
+      [orderId, now],
+    );
+  }
+
   /** Moves the stock and sets the reservation's new status, in one statement (deferred: both rows are locked). */
   async move(tx: EntityManager, orderId: string, deltas: StockDelta[], status: ReservationStatus, now: Date): Promise<void> {
     await tx.query(deferred(`WITH moved AS (${APPLY_DELTAS}) UPDATE reservations SET status = $6, updated_at = $7 WHERE order_id = $5`), [
