@@ -208,7 +208,7 @@ export class InboxConsumer implements BeforeApplicationShutdown {
   private async claimInbox(tx: EntityManager, envelope: EventEnvelope<object>): Promise<{ isNew: () => Promise<boolean> }> {
     const inserted = await tx.query(deferred(INSERT_INBOX_SQL), [this.options.service, envelope.id, envelope.type]);
     // (a function, not a promise: asking sends the insert if the handler sent nothing after it)
-    return { isNew: () => settledRows(inserted).then((rows) => rows.length > 0) };
+    return { isNew: () => settledRows(inserted, { sendNow: true }).then((rows) => rows.length > 0) };
   }
 
   /** Dead-lettering must succeed before the offset moves on: it is retried like any transient failure. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client, ClientConfig, QueryResult } from 'pg';
-import { DEFERRED_MARK, SETTLED_ROWS } from '@app/messaging';
+import { DEFERRED_MARK, SETTLED_ROWS, SettledRows } from '@app/messaging';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { prepareValue } = require('pg/lib/utils') as { prepareValue: (value: unknown) => unknown };
 
@@ -110,11 +110,12 @@ export class DatabaseClient extends Client {
       });
       settled.catch(() => {}); // its error is reported by the statement waited for after it
       this.held.push(entry);
-      const whenRun = () => {
-        if (this.held.includes(entry)) void this.sendHeld([]).catch(() => {}); // each held write answers for itself
-        return settled;
+      const later: SettledRows = {
+        rows: settled,
+        // each held write answers for itself: the error of sending them all is not this one's to report
+        sendNow: () => void (this.held.includes(entry) ? this.sendHeld([]).catch(() => {}) : undefined),
       };
-      Object.defineProperty(rows, SETTLED_ROWS, { value: whenRun });
+      Object.defineProperty(rows, SETTLED_ROWS, { value: later });
       return { ...answer('DEFERRED'), rows };
     }
     if (this.inTransaction && ROLLBACK.test(text)) {
