@@ -205,6 +205,54 @@ describe('DatabaseClient: pipelined transactions (real PostgreSQL)', () => {
     }
   });
 
+  it('a connection lost with a BEGIN and writes held fails the statement waited for, and nothing is left unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { client } = await connect();
+      client.on('error', () => {});
+      const [{ pid }] = (await client.query('SELECT pg_backend_pid() AS pid')).rows;
+      await client.query('BEGIN');
+      await client.query(deferred('INSERT INTO items (id) VALUES ($1)'), [1]);
+      await query(url, 'SELECT pg_terminate_backend($1)', [pid]);
+      await expect(client.query('SELECT count(*) FROM items')).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(unhandled).toEqual([]);
+      expect(await items()).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a held write sent early (its rows asked for) that fails is reported by the next statement waited for', async () => {
+    await query(url, 'INSERT INTO items (id) VALUES (1)');
+    const { client } = await connect();
+    await client.query('BEGIN');
+    const held = await client.query(deferred('INSERT INTO items (id) VALUES ($1)'), [1]);
+    await expect(settledRows(held.rows, { sendNow: true })).rejects.toThrow(/duplicate key/);
+    // its own error, not "current transaction is aborted"
+    await expect(client.query('SELECT count(*) FROM items')).rejects.toThrow(/duplicate key/);
+    await client.query('ROLLBACK');
+    expect((await client.query('SELECT count(*)::int AS n FROM items')).rows).toEqual([{ n: 1 }]);
+  });
+
+  it('a nested transaction that fails rolls back to its savepoint, held writes and all; the outer one commits', async () => {
+    await dataSource.transaction(async (tx) => {
+      await tx.query(deferred('INSERT INTO items (id) VALUES ($1)'), [1]);
+      await expect(
+        tx.transaction(async (inner) => {
+          await inner.query(deferred('INSERT INTO items (id) VALUES ($1)'), [2]);
+          await inner.query(deferred('INSERT INTO items (id) VALUES ($1)'), [1]); // would fail, but is never sent
+          throw new Error('business rule failed in the nested transaction');
+        }),
+      ).rejects.toThrow('business rule failed');
+      await tx.query(deferred('INSERT INTO items (id) VALUES ($1)'), [3]);
+    });
+    expect(await items()).toEqual([1, 3]);
+    expect(await dataSource.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+  });
+
   it('refuses a value it cannot send when the write is deferred, not later', async () => {
     const { client } = await connect();
     await client.query('BEGIN');

@@ -17,6 +17,7 @@ export interface DatabaseClientConfig extends ClientConfig {
 const BEGIN = /^\s*(START TRANSACTION|BEGIN)\s*;?\s*$/i;
 const COMMIT = /^\s*(COMMIT|END)\s*;?\s*$/i;
 const ROLLBACK = /^\s*ROLLBACK\s*;?\s*$/i;
+const ROLLBACK_TO_SAVEPOINT = /^\s*ROLLBACK\s+TO\s+(SAVEPOINT\s+)?\S+\s*;?\s*$/i;
 
 /** A statement the client holds until something needs an answer from the server. */
 interface Held {
@@ -65,6 +66,11 @@ export class DatabaseClient extends Client {
   private inTransaction = false;
   /** The open transaction's BEGIN has been sent to the server. */
   private begunOnServer = false;
+  /**
+   * Held statements sent without anyone waiting (sendNow): the error of the first that failed, or null.
+   * The next statement waited for reports it (its own error would only be "transaction is aborted").
+   */
+  private unwaited: Promise<unknown> | null = null;
   /** Without pipelining: the statement before, which the next one waits for. */
   private previous: Promise<unknown> = Promise.resolve();
 
@@ -86,7 +92,7 @@ export class DatabaseClient extends Client {
     }
     if (typeof config !== 'string' || typeof values === 'function' || callback) {
       // not TypeORM's promise form: keep the order of statements, and do not hold this one
-      if (this.held.length > 0) void this.sendHeld([]).catch(() => {});
+      if (this.held.length > 0) this.sendHeldUnwaited();
       return this.send(config, values, callback);
     }
     return this.pipelined(config, Array.isArray(values) ? values : undefined);
@@ -113,17 +119,22 @@ export class DatabaseClient extends Client {
       const later: SettledRows = {
         rows: settled,
         // each held write answers for itself: the error of sending them all is not this one's to report
-        sendNow: () => void (this.held.includes(entry) ? this.sendHeld([]).catch(() => {}) : undefined),
+        sendNow: () => {
+          if (this.held.includes(entry)) this.sendHeldUnwaited();
+        },
       };
       Object.defineProperty(rows, SETTLED_ROWS, { value: later });
       return { ...answer('DEFERRED'), rows };
     }
-    if (this.inTransaction && ROLLBACK.test(text)) {
+    if (this.inTransaction && (ROLLBACK.test(text) || ROLLBACK_TO_SAVEPOINT.test(text))) {
+      // held statements are all younger than the savepoint (a SAVEPOINT sends what is held before it)
+      const toSavepoint = ROLLBACK_TO_SAVEPOINT.test(text);
       const discarded = this.held;
       this.held = [];
-      this.inTransaction = false;
+      this.unwaited = null;
+      if (!toSavepoint) this.inTransaction = false;
       for (const h of discarded) h.reject?.(new Error('the transaction was rolled back before this statement was sent'));
-      if (!this.begunOnServer) return answer('ROLLBACK'); // the server never saw this transaction
+      if (!toSavepoint && !this.begunOnServer) return answer('ROLLBACK'); // the server never saw this transaction
       return this.send(text, values);
     }
     const commit = this.inTransaction && COMMIT.test(text);
@@ -133,21 +144,34 @@ export class DatabaseClient extends Client {
       this.inTransaction = false;
       return answer('COMMIT');
     }
-    if (this.held.length === 0) {
-      const result = await this.send(text, values);
-      if (commit) this.endCommit(result);
-      return result;
+    try {
+      let result: QueryResult | undefined;
+      let error: unknown = null;
+      try {
+        result = this.held.length === 0 ? await this.send(text, values) : (await this.sendHeld([{ text, values }]))[0];
+      } catch (err) {
+        error = err;
+      }
+      // statements sent earlier without anyone waiting went out before this one: no extra wait
+      const earlier = this.unwaited ? await this.unwaited : null;
+      this.unwaited = null;
+      if (earlier) throw earlier;
+      if (error) throw error;
+      if (commit && result!.command === 'ROLLBACK') throw new TransactionRolledBackError();
+      return result!;
+    } finally {
+      if (commit) this.inTransaction = false; // over, committed or not
     }
-    const results = await this.sendHeld([{ text, values }]);
-    const result = results[results.length - 1];
-    if (commit) this.endCommit(result);
-    return result;
   }
 
-  /** After COMMIT (or END) answered: the transaction is over; a rollback in its place is an error. */
-  private endCommit(result: QueryResult): void {
-    this.inTransaction = false;
-    if (result.command === 'ROLLBACK') throw new TransactionRolledBackError();
+  /** Sends what is held without waiting; its first error is kept for the next statement waited for. */
+  private sendHeldUnwaited(): void {
+    const sending = this.sendHeld([]).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    const before = this.unwaited;
+    this.unwaited = before ? Promise.all([before, sending]).then(([a, b]) => a ?? b) : sending;
   }
 
   /**
@@ -165,7 +189,8 @@ export class DatabaseClient extends Client {
       for (const h of held) {
         if (BEGIN.test(h.text)) this.begunOnServer = true;
         const p = this.send(h.text, h.values) as Promise<QueryResult>;
-        p.then(h.resolve, h.reject);
+        // (a BEGIN has no one to answer: its failure is reported through `sent` alone)
+        if (h.resolve) p.then(h.resolve, h.reject);
         sent.push(p);
       }
       for (const n of next) sent.push(this.send(n.text, n.values) as Promise<QueryResult>);
@@ -174,10 +199,7 @@ export class DatabaseClient extends Client {
     }
     const settled = await Promise.allSettled(sent);
     const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) {
-      if (this.inTransaction && COMMIT.test(next[next.length - 1]?.text ?? '')) this.inTransaction = false;
-      throw (failed as PromiseRejectedResult).reason;
-    }
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     return (settled as PromiseFulfilledResult<QueryResult>[]).slice(held.length).map((s) => s.value);
   }
 
