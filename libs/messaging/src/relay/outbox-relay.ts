@@ -129,12 +129,13 @@ export class OutboxRelay {
   }
 
   /**
-   * Whether this is the only relay over its outbox (as of its last rebalance, at most
-   * `rebalanceIntervalMs` ago): then it owns every lane, and commits of its own process, which wake it
-   * directly, need no NOTIFY. Not known (not connected yet, or lost its session): false.
+   * Whether this is the only relay over its outbox and owns every lane (as of its last rebalance, at
+   * most `rebalanceIntervalMs` ago): then commits of its own process, which wake it directly, need no
+   * NOTIFY. Lanes change hands only in a rebalance, where the count is taken too. Not known (not
+   * connected yet, or lost its session): false.
    */
   alone(): boolean {
-    return this.running && this.db !== null && this.stats.members === 1;
+    return this.running && this.db !== null && this.stats.members === 1 && this.owned.size === this.options.lanes;
   }
 
   /** Backlog figures for health and metrics, read from the outbox table itself. */
