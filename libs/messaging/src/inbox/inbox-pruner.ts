@@ -4,6 +4,8 @@ import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
 
 /** Rows deleted per statement: short statements, so pruning never holds many locks for long. */
 const CHUNK = 5000;
+/** Pause between two chunks of one run. */
+const PAUSE_BETWEEN_CHUNKS_MS = 100;
 const FIRST_RUN_MS = 60_000;
 const INTERVAL_MS = 10 * 60_000;
 
@@ -49,6 +51,8 @@ export class InboxPruner implements OnApplicationBootstrap, OnApplicationShutdow
       )) as [unknown, number];
       total += deleted;
       if (deleted < CHUNK || this.stopped) return total;
+      // a large first backlog is deleted a chunk at a time with room in between for the saga's own writes
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_CHUNKS_MS));
     }
   }
 
