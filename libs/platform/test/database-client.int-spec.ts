@@ -253,6 +253,17 @@ describe('DatabaseClient: pipelined transactions (real PostgreSQL)', () => {
     expect(await dataSource.query('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
   });
 
+  it('a transaction abandoned before it reached the server is not taken over by the next one', async () => {
+    const { client } = await connect();
+    await client.query('BEGIN');
+    await client.query(deferred('INSERT INTO items (id) VALUES ($1)'), [1]);
+    // no COMMIT, no ROLLBACK: the connection goes back to the pool like that, and is borrowed again
+    await client.query('BEGIN');
+    await client.query(deferred('INSERT INTO items (id) VALUES ($1)'), [2]);
+    await client.query('COMMIT');
+    expect(await items()).toEqual([2]);
+  });
+
   it('refuses a value it cannot send when the write is deferred, not later', async () => {
     const { client } = await connect();
     await client.query('BEGIN');

@@ -99,7 +99,11 @@ export class DatabaseClient extends Client {
   }
 
   private async pipelined(text: string, values: unknown[] | undefined): Promise<QueryResult> {
-    if (!this.inTransaction && BEGIN.test(text)) {
+    if (BEGIN.test(text) && !(this.inTransaction && this.begunOnServer)) {
+      // a transaction left without COMMIT or ROLLBACK that never reached the server: its held writes go
+      // (sent, they would have joined this transaction and been committed with it)
+      for (const h of this.held) h.reject?.(new Error('the transaction was abandoned before this statement was sent'));
+      this.held = [];
       this.inTransaction = true;
       this.begunOnServer = false;
       this.held.push({ text });
