@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { OrderCancelledV1 } from '@app/contracts';
+import { EventEnvelope, OrderCancelledV1 } from '@app/contracts';
 import { createDatabase, dropDatabase } from '@app/testing';
 import { KafkaRelayPublisher, MessagingOptions, MESSAGING_MIGRATIONS, Outbox, OutboxRelay, RelayPublisher, TopicNames, createKafka } from '../src';
 
@@ -13,6 +13,21 @@ export interface OutboxDb {
 }
 
 export const LANES = 16;
+
+/** An OrderCancelled envelope as a producer would send it (the probe service applies these). */
+export function cancelledEnvelope(orderId: string, reason: string, overrides: Partial<EventEnvelope> = {}): EventEnvelope {
+  return {
+    id: randomUUID(),
+    type: OrderCancelledV1.type,
+    version: 1,
+    occurredAt: new Date().toISOString(),
+    orderId,
+    correlationId: orderId,
+    causationId: null,
+    data: { reason },
+    ...overrides,
+  };
+}
 
 export function messagingOptions(url: string, brokers: string, prefix: string): MessagingOptions {
   return {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DeadLetterHeaders, EventEnvelope, OrderCancelledV1, Topics } from '@app/contracts';
+import { DeadLetterHeaders, Topics } from '@app/contracts';
 import {
   createDatabase,
   dropDatabase,
@@ -18,21 +18,7 @@ import {
   waitUntil,
 } from '@app/testing';
 import { probeService } from './fixtures/probe.service';
-import { createTopics } from './harness';
-
-function envelope(orderId: string, reason: string, overrides: Partial<EventEnvelope> = {}): EventEnvelope {
-  return {
-    id: randomUUID(),
-    type: OrderCancelledV1.type,
-    version: 1,
-    occurredAt: new Date().toISOString(),
-    orderId,
-    correlationId: orderId,
-    causationId: null,
-    data: { reason },
-    ...overrides,
-  };
-}
+import { cancelledEnvelope as envelope, createTopics } from './harness';
 
 /** Produces values with one key (so one partition) and returns where each one landed. */
 async function send(brokers: string, topic: string, key: string, values: string[]): Promise<{ partition: number; offset: string }[]> {

@@ -2,7 +2,6 @@ import { ServerKafka, KafkaOptions } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
 import { TopicNames } from './topic-names';
 
-/** Runs the handling of several messages in one database transaction (the inbox consumer does). */
 export interface BatchTransactions {
   /** true: every message was handled and the shared transaction committed; false: all rolled back. */
   inOneTransaction(handleAll: () => Promise<void>): Promise<boolean>;
@@ -20,6 +19,10 @@ export class PrefixedKafkaServer extends ServerKafka {
   private restartTimer: NodeJS.Timeout | null = null;
   private batches: BatchTransactions | null = null;
   private maxBatch = 1;
+  /** The running consumer's commit functions (from its last batch), for the interval and the shutdown commits. */
+  private offsets: Pick<EachBatchPayload, 'commitOffsetsIfNecessary' | 'uncommittedOffsets'> | null = null;
+  private commitTimer: NodeJS.Timeout | null = null;
+  private committing: Promise<void> | null = null;
 
   constructor(
     options: KafkaOptions['options'],
@@ -70,6 +73,7 @@ export class PrefixedKafkaServer extends ServerKafka {
 
   private async restartConsumer(): Promise<void> {
     if (this.closing || !this.client) return;
+    this.offsets = null;
     const consumer = this.client.consumer({ ...(this.options?.consumer ?? {}), groupId: this.groupId });
     try {
       await this.consumer?.disconnect().catch(() => {});
@@ -90,7 +94,29 @@ export class PrefixedKafkaServer extends ServerKafka {
   override async close(): Promise<void> {
     this.closing = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    // what was applied is committed before the group is left, so a restart does not deliver it again
+    await this.commitOffsets(true);
     await super.close();
+  }
+
+  /** Milliseconds between offset commits; 0: after every batch. */
+  private get commitInterval(): number {
+    return this.options?.run?.autoCommitInterval ?? 0;
+  }
+
+  /**
+   * Commits the resolved offsets: all of them (`all`), or only once the commit interval has passed
+   * since the last commit. One commit at a time; a failed one (a rebalance, the broker gone) is
+   * logged, and its events are delivered again later, which the inbox skips.
+   */
+  private async commitOffsets(all: boolean): Promise<void> {
+    const offsets = this.offsets;
+    if (!offsets || this.committing) return;
+    this.committing = (all ? offsets.commitOffsetsIfNecessary(offsets.uncommittedOffsets()) : offsets.commitOffsetsIfNecessary())
+      .catch((err: Error) => this.logger.warn(`offset commit failed (${err.message}); those events will be delivered again and skipped by the inbox`))
+      .finally(() => (this.committing = null));
+    await this.committing;
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
@@ -102,11 +128,31 @@ export class PrefixedKafkaServer extends ServerKafka {
       ...(this.options?.run ?? {}),
       // offsets are resolved by handleBatch itself, each only once its message's transaction committed
       eachBatchAutoResolve: false,
+      // and committed by this server: kafkajs' autoCommit commits after every batch whatever
+      // autoCommitInterval says (tulios/kafkajs#759), a broker request per batch and per partition
+      autoCommit: false,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    // what the last batches resolved is committed within an interval also when no further batch comes
+    if (this.commitInterval > 0 && !this.commitTimer) {
+      this.commitTimer = setInterval(() => void this.commitOffsets(false), this.commitInterval);
+      this.commitTimer.unref();
+    }
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, pause, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, pause, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } = payload;
+    this.offsets = { commitOffsetsIfNecessary, uncommittedOffsets };
+    // a heartbeat answered "rebalancing" ends this member's generation: what it applied is committed
+    // first, while the coordinator still accepts it (kafkajs' autoCommit did this)
+    const heartbeat = async () => {
+      try {
+        await payload.heartbeat();
+      } catch (err) {
+        await this.commitOffsets(true);
+        throw err;
+      }
+    };
     const handle = (message: EachBatchPayload['batch']['messages'][number]) =>
       this.handleMessage({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause });
     const size = this.batches ? this.maxBatch : 1;
@@ -130,8 +176,8 @@ export class PrefixedKafkaServer extends ServerKafka {
           await heartbeat();
         }
       }
-      // commits what is resolved once CONSUMER_COMMIT_INTERVAL_MS has passed, also within a long fetch
-      await commitOffsetsIfNecessary();
+      // commits what is resolved once CONSUMER_COMMIT_INTERVAL_MS has passed (0: now), also within a long fetch
+      await this.commitOffsets(this.commitInterval === 0);
     }
   }
 

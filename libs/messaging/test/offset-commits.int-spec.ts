@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Consumer } from 'kafkajs';
+import { Topics } from '@app/contracts';
+import { createDatabase, dropDatabase, query, RunningApp, sharedInfra, startInProcess, testKafka, uniqueTopicPrefix, waitUntil } from '@app/testing';
+import { KafkaServerRef } from '../src';
+import { probeService } from './fixtures/probe.service';
+import { cancelledEnvelope, createTopics } from './harness';
+
+/**
+ * Offsets are committed by the service's Kafka server every CONSUMER_COMMIT_INTERVAL_MS, and on
+ * shutdown: not after every batch, which kafkajs' autoCommit does whatever its interval says
+ * (a broker request per batch and partition, half of all the broker's requests at light load).
+ */
+describe('consumer offset commits (real Kafka, real PostgreSQL)', () => {
+  const { brokers } = sharedInfra();
+  let admin: Admin;
+
+  beforeAll(async () => {
+    admin = testKafka(brokers).admin();
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await admin.disconnect();
+  });
+
+  /** A probe service on its own topics and database; `commits` counts its consumer's OffsetCommit requests. */
+  async function startProbe(commitIntervalMs: number) {
+    const prefix = uniqueTopicPrefix();
+    const topic = `${prefix}${Topics.OrdersEvents}`;
+    await createTopics(brokers, prefix);
+    const databaseUrl = await createDatabase('commits');
+    const probe: RunningApp = await startInProcess(probeService, {
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: brokers,
+      KAFKA_TOPIC_PREFIX: prefix,
+      CONSUMER_COMMIT_INTERVAL_MS: String(commitIntervalMs),
+    });
+    const counter = { commits: 0 };
+    const consumer = (probe.app.get(KafkaServerRef).server as unknown as { consumer: Consumer }).consumer;
+    consumer.on(consumer.events.REQUEST, (e) => {
+      if (e.payload.apiName === 'OffsetCommit') counter.commits++;
+    });
+    return { prefix, topic, databaseUrl, probe, counter };
+  }
+
+  /** Sends events one at a time (each its own fetch and batch) and waits until all are applied. */
+  async function sendApplied(topic: string, databaseUrl: string, n: number): Promise<void> {
+    const producer = testKafka(brokers).producer();
+    await producer.connect();
+    const orderId = randomUUID();
+    const reasons = Array.from({ length: n }, (_, i) => `commit-${randomUUID().slice(0, 8)}-${i}`);
+    for (const reason of reasons) {
+      await producer.send({ topic, acks: -1, messages: [{ key: orderId, value: JSON.stringify(cancelledEnvelope(orderId, reason)) }] });
+      await waitUntil(
+        `event ${reason} to be applied`,
+        async () => (await query(databaseUrl, 'SELECT 1 FROM effects WHERE reason = $1', [reason])).length === 1,
+      );
+    }
+    await producer.disconnect();
+  }
+
+  /** True when the group's committed offsets reach the end of every partition of the topic. */
+  async function allCommitted(topic: string): Promise<boolean> {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId: 'probe', topics: [topic] });
+    return ends.every((end) => committed.partitions.find((p) => p.partition === end.partition)?.offset === end.offset || end.offset === '0');
+  }
+
+  it('commits nothing before its interval has passed, and everything applied when it shuts down', async () => {
+    const { topic, databaseUrl, probe, counter } = await startProbe(60_000);
+    try {
+      await sendApplied(topic, databaseUrl, 5);
+      // a commit after each batch would follow its handler within milliseconds
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(counter.commits).toBe(0);
+      expect(await allCommitted(topic)).toBe(false);
+    } finally {
+      await probe.close();
+    }
+    expect(await allCommitted(topic)).toBe(true);
+    await dropDatabase(databaseUrl);
+  });
+
+  it('commits what it applied within the interval, also when no further event comes', async () => {
+    const { topic, databaseUrl, probe, counter } = await startProbe(500);
+    try {
+      await sendApplied(topic, databaseUrl, 5);
+      await waitUntil('the offsets of every applied event to be committed', () => allCommitted(topic), { timeoutMs: 10_000 });
+      expect(counter.commits).toBeGreaterThan(0);
+    } finally {
+      await probe.close();
+    }
+    await dropDatabase(databaseUrl);
+  });
+});
