@@ -2,9 +2,19 @@ import { ServerKafka, KafkaOptions } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
 import { TopicNames } from './topic-names';
 
+/** A partition of a topic, by the topic's logical name (as the `@EventPattern` handlers see it). */
+export interface BatchPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Runs the handling of several messages in one database transaction (the inbox consumer does). */
 export interface BatchTransactions {
-  /** true: every message was handled and the shared transaction committed; false: all rolled back. */
-  inOneTransaction(handleAll: () => Promise<void>): Promise<boolean>;
+  /**
+   * Handles messages of `partition` (and only of it) in one transaction. true: every message was
+   * handled and the shared transaction committed; false: all rolled back.
+   */
+  inOneTransaction(partition: BatchPartition, handleAll: () => Promise<void>): Promise<boolean>;
 }
 
 /**
@@ -165,7 +175,11 @@ export class PrefixedKafkaServer extends ServerKafka {
           await heartbeat(); // kafkajs sends one only every heartbeatInterval: a long batch keeps its partitions
         }
       };
-      if (chunk.length > 1 && this.batches && (await this.batches.inOneTransaction(handleAll))) {
+      if (
+        chunk.length > 1 &&
+        this.batches &&
+        (await this.batches.inOneTransaction({ topic: this.topics.logical(batch.topic), partition: batch.partition }, handleAll))
+      ) {
         for (const m of chunk) resolveOffset(m.offset);
         await heartbeat();
       } else {
