@@ -15,4 +15,21 @@ export class OrdersConfig extends BaseConfig {
   @Min(0)
   @Max(604800)
   ORDER_DEADLINE_SECONDS = 1800;
+
+  /**
+   * Place-order transactions in flight at once (keep it below DB_POOL_SIZE: consumers and reads
+   * share the pool). Orders that arrive while all are busy wait and commit together in the next one.
+   */
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  INTAKE_TRANSACTIONS = 4;
+
+  /** Most orders committed in one place-order transaction (1: a transaction per order). */
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  INTAKE_MAX_BATCH = 64;
 }

@@ -9,6 +9,7 @@ import { CancelOrderService } from './application/cancel-order.service';
 import { OrderQueries } from './application/order-queries.service';
 import { ApplyOrderEvent } from './application/apply-event.service';
 import { OrderDeadline } from './application/order-deadline.service';
+import { ORDER_INTAKE_OPTIONS, OrderIntake } from './application/order-intake';
 import { OrdersController } from './http/orders.controller';
 import { OrderEventsConsumer } from './consumers/order-events.consumer';
 
@@ -26,7 +27,16 @@ export class OrdersModule {
         }),
       ],
       controllers: [OrdersController, OrderEventsConsumer],
-      providers: [OrdersRepository, PlaceOrderService, CancelOrderService, OrderQueries, ApplyOrderEvent, OrderDeadline],
+      providers: [
+        OrdersRepository,
+        OrderIntake,
+        { provide: ORDER_INTAKE_OPTIONS, useValue: { concurrency: config.INTAKE_TRANSACTIONS, maxBatch: config.INTAKE_MAX_BATCH } },
+        PlaceOrderService,
+        CancelOrderService,
+        OrderQueries,
+        ApplyOrderEvent,
+        OrderDeadline,
+      ],
     };
   }
 }

@@ -2,11 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OrderPlacedV1, PlaceOrderRequest } from '@app/contracts';
-import { Outbox } from '@app/messaging';
 import { DomainError } from '@app/platform';
 import { Order } from '../domain/order';
 import { IdempotencyKeyEntity } from '../persistence/order.entity';
-import { OrdersRepository } from '../persistence/orders.repository';
+import { OrderIntake } from './order-intake';
 import { OrderView, toOrderView } from './order.view';
 
 export interface PlaceOrderResult {
@@ -18,18 +17,17 @@ export interface PlaceOrderResult {
 /**
  * Places an order: the PENDING order, its first timeline entry, the OrderPlaced event and (with an
  * Idempotency-Key) the answer itself all commit in one transaction. A retry with the same key and
- * body gets that same answer back; the same key with another body is refused.
+ * body gets that same answer back; the same key with another body is refused. Orders without a key
+ * go through the intake's group commit (several orders' transactions in one, answered after it).
  */
 @Injectable()
 export class PlaceOrderService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly orders: OrdersRepository,
-    private readonly outbox: Outbox,
+    private readonly intake: OrderIntake,
   ) {}
 
   async place(request: PlaceOrderRequest, idempotencyKey?: string, correlationId?: string, now = new Date()): Promise<PlaceOrderResult> {
-    const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
     const order: Order = {
       id: randomUUID(),
       customerId: request.customerId,
@@ -45,28 +43,30 @@ export class PlaceOrderService {
       updatedAt: now,
     };
     const body = toOrderView(order);
+    const data = Object.assign(new OrderPlacedV1(), { customerId: request.customerId, lines: request.lines, shippingAddress: request.shippingAddress });
+    if (!idempotencyKey) {
+      await this.intake.place({ order, event: data });
+      return { status: 202, body, replayed: false };
+    }
 
+    const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
     return this.dataSource.transaction(async (tx) => {
-      if (idempotencyKey) {
-        const claimed = await tx
-          .createQueryBuilder()
-          .insert()
-          .into(IdempotencyKeyEntity)
-          .values({ key: idempotencyKey, requestHash, orderId: order.id, responseStatus: 202, responseBody: body as any })
-          .orIgnore()
-          .returning(['key'])
-          .execute();
-        if (claimed.raw.length === 0) {
-          const first = await tx.findOneByOrFail(IdempotencyKeyEntity, { key: idempotencyKey });
-          if (first.requestHash !== requestHash) {
-            throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for a different request', 422);
-          }
-          return { status: first.responseStatus, body: first.responseBody as unknown as OrderView, replayed: true };
+      const claimed = await tx
+        .createQueryBuilder()
+        .insert()
+        .into(IdempotencyKeyEntity)
+        .values({ key: idempotencyKey, requestHash, orderId: order.id, responseStatus: 202, responseBody: body as any })
+        .orIgnore()
+        .returning(['key'])
+        .execute();
+      if (claimed.raw.length === 0) {
+        const first = await tx.findOneByOrFail(IdempotencyKeyEntity, { key: idempotencyKey });
+        if (first.requestHash !== requestHash) {
+          throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for a different request', 422);
         }
+        return { status: first.responseStatus, body: first.responseBody as unknown as OrderView, replayed: true };
       }
-      const data = Object.assign(new OrderPlacedV1(), { customerId: request.customerId, lines: request.lines, shippingAddress: request.shippingAddress });
-      const [placed] = await this.outbox.enqueue(tx, [{ data, orderId: order.id, correlationId: order.correlationId, occurredAt: now }]);
-      await this.orders.insert(tx, order, { eventId: placed.id, type: placed.type, status: 'PENDING', occurredAt: now });
+      await this.intake.write(tx, [{ order, event: data }]);
       return { status: 202, body, replayed: false };
     });
   }
