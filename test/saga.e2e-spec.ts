@@ -125,6 +125,15 @@ describe('order saga, end to end over HTTP and Kafka', () => {
     expect([notJsonType.status, notJsonType.body.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
     const huge = await api.place({ customerId: 'mallory', lines: [{ sku: 'E2E-KB', quantity: 1 }], shippingAddress: { ...address(), line2: 'x'.repeat(100_000) } });
     expect([huge.status, huge.body.code, huge.body.message]).toEqual([413, 'BODY_TOO_LARGE', 'request body is too large']);
+    // the NUL character passes class-validator but PostgreSQL cannot store it: 400, not a 500 from the database
+    const nul = await api.place({ customerId: 'mallory\u0000', lines: [{ sku: 'E2E-KB', quantity: 1 }], shippingAddress: { ...address(), city: 'Ber\u0000lin' } });
+    expect([nul.status, nul.body.code, nul.body.message]).toEqual([
+      400,
+      'VALIDATION_FAILED',
+      ['customerId must not contain the NUL character (\\u0000)', 'shippingAddress.city must not contain the NUL character (\\u0000)'],
+    ]);
+    const nulQuery = await api.json('orders', '/orders?customerId=mallory%00');
+    expect([nulQuery.status, nulQuery.body.message]).toEqual([400, ['customerId must not contain the NUL character (\\u0000)']]);
     expect((await api.json('orders', '/orders/not-a-uuid')).status).toBe(400);
     expect((await api.json('orders', '/orders/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await api.json('orders', '/orders?status=LOST')).status).toBe(400);

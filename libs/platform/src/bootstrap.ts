@@ -17,7 +17,7 @@ import {
 import { BaseConfig } from './config/base.config';
 import { ConfigError, loadConfig } from './config/load-config';
 import { messagingOptionsFrom } from './config/messaging-options';
-import { validationExceptionFactory } from './http/validation';
+import { nulCharacterPaths, nulCharacterResponse, validationExceptionFactory } from './http/validation';
 import { HttpErrorFilter } from './http/http-error.filter';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
@@ -54,6 +54,11 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (request, body, done) => {
     if (body.length === 0) done(null, {});
     else json(request, body.toString('utf8'), done);
+  });
+  // a NUL character passes class-validator but not PostgreSQL: refused here, with the field named
+  adapter.getInstance().addHook('preValidation', async (request, reply) => {
+    const found = [...nulCharacterPaths(request.body), ...nulCharacterPaths(request.query)];
+    if (found.length > 0) return reply.code(400).send(nulCharacterResponse(found));
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationExceptionFactory }));
   app.useGlobalFilters(new HttpErrorFilter());

@@ -5,3 +5,24 @@ import { describeValidationErrors } from '@app/contracts';
 export function validationExceptionFactory(errors: ValidationError[]): BadRequestException {
   return new BadRequestException({ statusCode: 400, error: 'Bad Request', code: 'VALIDATION_FAILED', message: describeValidationErrors(errors) });
 }
+
+/**
+ * Where a parsed body or query holds a string with the NUL character (`\u0000`), as field paths.
+ * PostgreSQL cannot store it in text or jsonb: without this check such a request would pass
+ * validation and end in a 500 from the database.
+ */
+export function nulCharacterPaths(value: unknown, path = ''): string[] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [path || '(body)'] : [];
+  if (value === null || typeof value !== 'object') return [];
+  const found: string[] = [];
+  for (const [key, item] of Object.entries(value)) {
+    found.push(...nulCharacterPaths(item, path ? `${path}.${key}` : key));
+    if (key.includes('\u0000')) found.push(path ? `${path}.(a key)` : '(a key)');
+  }
+  return found;
+}
+
+/** The 400 of a request whose body or query holds the NUL character, in the validation errors' shape. */
+export function nulCharacterResponse(paths: string[]): { statusCode: number; error: string; code: string; message: string[] } {
+  return { statusCode: 400, error: 'Bad Request', code: 'VALIDATION_FAILED', message: paths.map((p) => `${p} must not contain the NUL character (\\u0000)`) };
+}

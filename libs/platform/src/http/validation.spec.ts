@@ -1,0 +1,24 @@
+import { nulCharacterPaths, nulCharacterResponse } from './validation';
+
+describe('nulCharacterPaths', () => {
+  it('names every string, nested or in an array, that holds the NUL character', () => {
+    const body = { customerId: 'a\u0000', lines: [{ sku: 'ok' }, { sku: '\u0000' }], shippingAddress: { city: 'Berlin', note: null, n: 3 } };
+    expect(nulCharacterPaths(body)).toEqual(['customerId', 'lines.1.sku']);
+  });
+
+  it('finds nothing in clean input, and names a key or a bare string that holds it', () => {
+    expect(nulCharacterPaths({ a: 'x', b: [1, true, null], c: { d: 'y' } })).toEqual([]);
+    expect(nulCharacterPaths(undefined)).toEqual([]);
+    expect(nulCharacterPaths({ 'k\u0000': 1 })).toEqual(['(a key)']);
+    expect(nulCharacterPaths('\u0000')).toEqual(['(body)']);
+  });
+
+  it('answers in the shape of the validation errors', () => {
+    expect(nulCharacterResponse(['customerId'])).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      code: 'VALIDATION_FAILED',
+      message: ['customerId must not contain the NUL character (\\u0000)'],
+    });
+  });
+});
