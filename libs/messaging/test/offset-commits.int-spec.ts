@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer } from 'kafkajs';
 import { Topics } from '@app/contracts';
 import { createDatabase, dropDatabase, query, RunningApp, sharedInfra, startInProcess, testKafka, uniqueTopicPrefix, waitUntil } from '@app/testing';
-import { KafkaServerRef } from '../src';
+import { InboxConsumer, KafkaServerRef } from '../src';
 import { probeService } from './fixtures/probe.service';
 import { cancelledEnvelope, createTopics } from './harness';
 
@@ -25,16 +25,17 @@ describe('consumer offset commits (real Kafka, real PostgreSQL)', () => {
   });
 
   /** A probe service on its own topics and database; `commits` counts its consumer's OffsetCommit requests. */
-  async function startProbe(commitIntervalMs: number) {
-    const prefix = uniqueTopicPrefix();
+  async function startProbe(commitIntervalMs: number, env: Record<string, string> = {}, existing?: { prefix: string; databaseUrl: string }) {
+    const prefix = existing?.prefix ?? uniqueTopicPrefix();
     const topic = `${prefix}${Topics.OrdersEvents}`;
-    await createTopics(brokers, prefix);
-    const databaseUrl = await createDatabase('commits');
+    if (!existing) await createTopics(brokers, prefix);
+    const databaseUrl = existing?.databaseUrl ?? (await createDatabase('commits'));
     const probe: RunningApp = await startInProcess(probeService, {
       DATABASE_URL: databaseUrl,
       KAFKA_BROKERS: brokers,
       KAFKA_TOPIC_PREFIX: prefix,
       CONSUMER_COMMIT_INTERVAL_MS: String(commitIntervalMs),
+      ...env,
     });
     const counter = { commits: 0 };
     const consumer = (probe.app.get(KafkaServerRef).server as unknown as { consumer: Consumer }).consumer;
@@ -91,6 +92,35 @@ describe('consumer offset commits (real Kafka, real PostgreSQL)', () => {
     } finally {
       await probe.close();
     }
+    await dropDatabase(databaseUrl);
+  });
+
+  it('a batch delivered again is recognised with one look-up and skipped as a batch, not handled event by event', async () => {
+    const first = await startProbe(1000, { CONSUMER_BATCH_SIZE: '25' });
+    const { topic, databaseUrl } = first;
+    const orderId = randomUUID();
+    const events = Array.from({ length: 60 }, (_, i) => cancelledEnvelope(orderId, `again-${i}`));
+    const producer = testKafka(brokers).producer();
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: events.map((e) => ({ key: orderId, value: JSON.stringify(e), headers: { 'event-id': e.id } })) });
+    await producer.disconnect();
+    await waitUntil(
+      'every event to be applied',
+      async () => (await query(databaseUrl, `SELECT count(*)::int AS n FROM effects WHERE reason LIKE 'again-%'`))[0].n === 60,
+    );
+    await first.probe.close();
+
+    // as after a crash or a rebalance: the same events delivered again, in long fetches
+    await admin.resetOffsets({ groupId: 'probe', topic, earliest: true });
+    const again = await startProbe(1000, { CONSUMER_BATCH_SIZE: '25' }, first);
+    try {
+      await waitUntil('the events delivered again to be consumed and committed', () => allCommitted(topic), { timeoutMs: 30_000 });
+      expect(again.probe.app.get(InboxConsumer).stats.duplicatesSkippedInBatches).toBeGreaterThanOrEqual(40);
+    } finally {
+      await again.probe.close();
+    }
+    const counts = await query(databaseUrl, `SELECT applied_count FROM effects WHERE reason LIKE 'again-%'`);
+    expect(counts.map((c) => c.applied_count)).toEqual(Array(60).fill(1));
     await dropDatabase(databaseUrl);
   });
 });

@@ -43,10 +43,21 @@ class AlreadyApplied extends Error {
   }
 }
 
+/** A batch met an event this consumer had already applied. */
+class BatchMetDuplicate extends BatchAbandoned {
+  constructor() {
+    super('a message was already applied');
+  }
+}
+
 /** The transaction the messages of one batch share, opened by the first message that needs it. */
 interface BatchScope {
   runner: QueryRunner | null;
+  /** Ids of the batch's events this consumer has already applied (looked up after the batch met one): skipped. */
+  applied: Set<string> | null;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const batchKey = (topic: string, partition: number) => `${topic}[${partition}]`;
 
@@ -91,6 +102,9 @@ export class InboxConsumer implements BeforeApplicationShutdown {
     this.stopping = true;
   }
 
+  /** Events skipped inside a batch because the inbox already had them (a batch delivered again). */
+  readonly stats = { duplicatesSkippedInBatches: 0 };
+
   /**
    * Runs `handleAll` (which hands each message of one partition's batch, in order, to its
    * `@EventPattern` handler) with every `consume()` inside sharing ONE transaction, and commits it:
@@ -98,11 +112,27 @@ export class InboxConsumer implements BeforeApplicationShutdown {
    * Anything off the happy path (a handler error, a bad envelope, a failed commit) rolls the whole
    * batch back and returns false; the caller then handles each message alone, with the retry and
    * dead-letter policy of `consume()`. Offsets must only be resolved after this returned true.
+   *
+   * A batch that met an event already applied is most likely a batch delivered again (after a
+   * rebalance or a crash, up to a commit interval of events): the inbox is asked once which of
+   * `eventIds` (the messages' `event-id` headers) it already has, and the batch runs again with those
+   * skipped, instead of every event of it being handled, and rolled back, one by one.
    */
-  async inOneTransaction(partition: BatchPartition, handleAll: () => Promise<void>): Promise<boolean> {
-    const scope: BatchScope = { runner: null };
+  async inOneTransaction(partition: BatchPartition, handleAll: () => Promise<void>, eventIds: string[] = []): Promise<boolean> {
     const key = batchKey(partition.topic, partition.partition);
+    let outcome = await this.attemptBatch(key, handleAll, null);
+    if (outcome instanceof BatchMetDuplicate && eventIds.some((id) => UUID.test(id))) {
+      const applied = await this.appliedAmong(eventIds.filter((id) => UUID.test(id))).catch((err: Error) => err);
+      outcome = applied instanceof Error ? applied : await this.attemptBatch(key, handleAll, applied);
+    }
+    if (outcome === true) return true;
+    this.logger.debug(`batch rolled back, handling its messages one by one (${outcome.message})`);
+    return false;
+  }
+
+  private async attemptBatch(key: string, handleAll: () => Promise<void>, applied: Set<string> | null): Promise<true | Error> {
     if (this.batches.has(key)) throw new Error(`a batch of ${key} is already open`);
+    const scope: BatchScope = { runner: null, applied };
     this.batches.set(key, scope);
     try {
       await handleAll();
@@ -111,12 +141,20 @@ export class InboxConsumer implements BeforeApplicationShutdown {
     } catch (err) {
       if (scope.runner?.isTransactionActive) await scope.runner.rollbackTransaction().catch(() => {});
       if (this.stopping) throw new ConsumerStoppingError();
-      this.logger.debug(`batch rolled back, handling its messages one by one (${(err as Error).message})`);
-      return false;
+      return err as Error;
     } finally {
       this.batches.delete(key);
       await scope.runner?.release().catch(() => {});
     }
+  }
+
+  /** Which of these events this consumer has applied (committed inbox rows). */
+  private async appliedAmong(eventIds: string[]): Promise<Set<string>> {
+    const rows: { id: string }[] = await this.dataSource.query('SELECT event_id::text AS id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])', [
+      this.options.service,
+      eventIds,
+    ]);
+    return new Set(rows.map((r) => r.id.toLowerCase()));
   }
 
   async consume(ctx: KafkaContext, handlers: EventHandlers): Promise<ConsumeResult> {
@@ -192,6 +230,10 @@ export class InboxConsumer implements BeforeApplicationShutdown {
     } catch {
       throw new BatchAbandoned('a message has a bad envelope');
     }
+    if (scope.applied?.has(envelope.id.toLowerCase())) {
+      this.stats.duplicatesSkippedInBatches++;
+      return { outcome: 'duplicate' };
+    }
     const handler = handlers.find(envelope.type, envelope.version);
     if (!handler) {
       if (!handlers.handlesType(envelope.type)) return { outcome: 'ignored' };
@@ -207,7 +249,7 @@ export class InboxConsumer implements BeforeApplicationShutdown {
     const claimed = await this.claimInbox(tx, envelope);
     await handler(envelope, tx);
     // the handler's writes cannot be taken back alone: a duplicate in a batch sends it one by one
-    if (!(await claimed.isNew())) throw new BatchAbandoned('a message was already applied');
+    if (!(await claimed.isNew())) throw new BatchMetDuplicate();
     return { outcome: 'applied' };
   }
 

@@ -1,6 +1,14 @@
 import { ServerKafka, KafkaOptions } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
+import { EventHeaders } from '@app/contracts';
 import { TopicNames } from './topic-names';
+
+/** A message's `event-id` header, if it has one. */
+function eventIdOf(message: EachBatchPayload['batch']['messages'][number]): string[] {
+  const value = message.headers?.[EventHeaders.EventId];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? [] : [first.toString()];
+}
 
 /** A partition of a topic, by the topic's logical name (as the `@EventPattern` handlers see it). */
 export interface BatchPartition {
@@ -11,10 +19,11 @@ export interface BatchPartition {
 /** Runs the handling of several messages in one database transaction (the inbox consumer does). */
 export interface BatchTransactions {
   /**
-   * Handles messages of `partition` (and only of it) in one transaction. true: every message was
-   * handled and the shared transaction committed; false: all rolled back.
+   * Handles messages of `partition` (and only of it) in one transaction; `eventIds` are their
+   * `event-id` headers, where they have one. true: every message was handled and the shared
+   * transaction committed; false: all rolled back.
    */
-  inOneTransaction(partition: BatchPartition, handleAll: () => Promise<void>): Promise<boolean>;
+  inOneTransaction(partition: BatchPartition, handleAll: () => Promise<void>, eventIds?: string[]): Promise<boolean>;
 }
 
 /**
@@ -178,7 +187,7 @@ export class PrefixedKafkaServer extends ServerKafka {
       if (
         chunk.length > 1 &&
         this.batches &&
-        (await this.batches.inOneTransaction({ topic: this.topics.logical(batch.topic), partition: batch.partition }, handleAll))
+        (await this.batches.inOneTransaction({ topic: this.topics.logical(batch.topic), partition: batch.partition }, handleAll, chunk.flatMap(eventIdOf)))
       ) {
         for (const m of chunk) resolveOffset(m.offset);
         await heartbeat();
