@@ -1,13 +1,13 @@
 import { ServerKafka, KafkaOptions } from '@nestjs/microservices';
-import type { Consumer, EachBatchPayload, EachMessagePayload } from 'kafkajs';
+import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
 import { EventHeaders } from '@app/contracts';
 import { TopicNames } from './topic-names';
 
-/** A message's `event-id` header, if it has one. */
-function eventIdOf(message: EachBatchPayload['batch']['messages'][number]): string[] {
+/** A message's `event-id` header, if it has one (kafkajs reads a header sent without a value as null). */
+export function eventIdOf(message: Pick<KafkaMessage, 'headers'>): string[] {
   const value = message.headers?.[EventHeaders.EventId];
   const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? [] : [first.toString()];
+  return first === undefined || first === null ? [] : [first.toString()];
 }
 
 /** A partition of a topic, by the topic's logical name (as the `@EventPattern` handlers see it). */
@@ -78,6 +78,10 @@ export class PrefixedKafkaServer extends ServerKafka {
       this.consumerState = 'connected';
       this.restartAttempt = 0;
     });
+    // kafkajs found the group rebalancing (an instance joined or left) and is about to rejoin: what
+    // this member applied is committed now, while its generation is still accepted; the offsets are
+    // read at once, before the rejoin replaces them (kafkajs' autoCommit did this from its heartbeats)
+    consumer.on(consumer.events.REBALANCING, () => void this.commitOffsets(true));
     consumer.on(consumer.events.CRASH, (event) => {
       if (this.closing) return;
       this.logger.error(`consumer crashed (${event.payload.error?.message}); starting a new one`);
@@ -125,14 +129,18 @@ export class PrefixedKafkaServer extends ServerKafka {
   }
 
   /**
-   * Commits the resolved offsets: all of them (`all`), or only once the commit interval has passed
-   * since the last commit. One commit at a time; a failed one (a rebalance, the broker gone) is
-   * logged, and its events are delivered again later, which the inbox skips.
+   * Commits the resolved offsets: all of them (`all`: those resolved at the moment of the call, read
+   * before anything is awaited, so a rebalance about to replace kafkajs' offset manager cannot take
+   * them away), or only once the commit interval has passed since the last commit. One commit at a
+   * time: a commit asked for while another runs goes after it. A failed one (a rebalance, the broker
+   * gone) is logged, and its events are delivered again later, which the inbox skips.
    */
   private async commitOffsets(all: boolean): Promise<void> {
     const offsets = this.offsets;
-    if (!offsets || this.committing) return;
-    this.committing = (all ? offsets.commitOffsetsIfNecessary(offsets.uncommittedOffsets()) : offsets.commitOffsetsIfNecessary())
+    if (!offsets) return;
+    const resolved = all ? offsets.uncommittedOffsets() : null;
+    while (this.committing) await this.committing;
+    this.committing = (resolved ? offsets.commitOffsetsIfNecessary(resolved) : offsets.commitOffsetsIfNecessary())
       .catch((err: Error) => this.logger.warn(`offset commit failed (${err.message}); those events will be delivered again and skipped by the inbox`))
       .finally(() => (this.committing = null));
     await this.committing;
@@ -154,7 +162,9 @@ export class PrefixedKafkaServer extends ServerKafka {
     });
     // what the last batches resolved is committed within an interval also when no further batch comes
     if (this.commitInterval > 0 && !this.commitTimer) {
-      this.commitTimer = setInterval(() => void this.commitOffsets(false), this.commitInterval);
+      this.commitTimer = setInterval(() => {
+        if (!this.committing) void this.commitOffsets(false);
+      }, this.commitInterval);
       this.commitTimer.unref();
     }
   }
@@ -175,32 +185,42 @@ export class PrefixedKafkaServer extends ServerKafka {
     const handle = (message: EachBatchPayload['batch']['messages'][number]) =>
       this.handleMessage({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause });
     const size = this.batches ? this.maxBatch : 1;
-    for (let start = 0; start < batch.messages.length; start += size) {
-      if (!isRunning() || isStale()) return;
-      const chunk = batch.messages.slice(start, start + size);
-      const handleAll = async () => {
-        for (const m of chunk) {
-          await handle(m);
-          await heartbeat(); // kafkajs sends one only every heartbeatInterval: a long batch keeps its partitions
-        }
-      };
-      if (
-        chunk.length > 1 &&
-        this.batches &&
-        (await this.batches.inOneTransaction({ topic: this.topics.logical(batch.topic), partition: batch.partition }, handleAll, chunk.flatMap(eventIdOf)))
-      ) {
-        for (const m of chunk) resolveOffset(m.offset);
-        await heartbeat();
-      } else {
-        for (const m of chunk) {
-          if (!isRunning() || isStale()) return;
-          await handle(m);
-          resolveOffset(m.offset);
+    let failed = false;
+    try {
+      for (let start = 0; start < batch.messages.length; start += size) {
+        if (!isRunning() || isStale()) return;
+        const chunk = batch.messages.slice(start, start + size);
+        const handleAll = async () => {
+          for (const m of chunk) {
+            await handle(m);
+            await heartbeat(); // kafkajs sends one only every heartbeatInterval: a long batch keeps its partitions
+          }
+        };
+        if (
+          chunk.length > 1 &&
+          this.batches &&
+          (await this.batches.inOneTransaction({ topic: this.topics.logical(batch.topic), partition: batch.partition }, handleAll, chunk.flatMap(eventIdOf)))
+        ) {
+          for (const m of chunk) resolveOffset(m.offset);
           await heartbeat();
+        } else {
+          for (const m of chunk) {
+            if (!isRunning() || isStale()) return;
+            await handle(m);
+            resolveOffset(m.offset);
+            await heartbeat();
+          }
         }
+        // commits what is resolved once CONSUMER_COMMIT_INTERVAL_MS has passed (0: now), also within a long fetch
+        await this.commitOffsets(this.commitInterval === 0);
       }
-      // commits what is resolved once CONSUMER_COMMIT_INTERVAL_MS has passed (0: now), also within a long fetch
-      await this.commitOffsets(this.commitInterval === 0);
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      // shutting down (kafkajs waits for this batch before it leaves the group) or failing (the
+      // consumer is restarted and its resolved offsets would be dropped): commit what was applied
+      if (this.closing || failed) await this.commitOffsets(true);
     }
   }
 
