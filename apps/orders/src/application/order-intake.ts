@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { OrderPlacedV1 } from '@app/contracts';
-import { Outbox } from '@app/messaging';
+import { isTransientError, Outbox } from '@app/messaging';
 import { Order } from '../domain/order';
 import { OrdersRepository } from '../persistence/orders.repository';
 
@@ -32,8 +32,9 @@ interface Waiting {
  * statement, one round trip with a pipelining client). An order arriving at a quiet moment starts
  * its transaction at once, so nothing waits for a batch to fill.
  *
- * A batch that fails is not failed as a whole: its orders are committed again one by one, so a
- * single order the database refuses fails alone (and a database that is down fails each of them).
+ * A batch the database refuses is not failed as a whole: its orders are committed again one by one,
+ * so a single order it refuses fails alone. A transient failure (the database down or unreachable, a
+ * pool timeout) fails the whole batch at once.
  */
 @Injectable()
 export class OrderIntake {
@@ -75,8 +76,10 @@ export class OrderIntake {
       batch.forEach((w) => w.done());
       return;
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0].done(err);
+      // the database down or unreachable fails every order alike: they get their error now, not
+      // after a retry of each one in turn
+      if (batch.length === 1 || isTransientError(err)) {
+        batch.forEach((w) => w.done(err));
         return;
       }
       this.stats.batchesSplit++;
