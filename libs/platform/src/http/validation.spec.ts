@@ -13,6 +13,13 @@ describe('nulCharacterPaths', () => {
     expect(nulCharacterPaths('\u0000')).toEqual(['(body)']);
   });
 
+  it('walks a deeply nested body without overflowing the stack, and skips raw buffers', () => {
+    let deep: unknown = ['\u0000'];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(nulCharacterPaths(deep)).toHaveLength(1);
+    expect(nulCharacterPaths({ raw: Buffer.from([0, 0, 0]) })).toEqual([]);
+  });
+
   it('answers in the shape of the validation errors', () => {
     expect(nulCharacterResponse(['customerId'])).toEqual({
       statusCode: 400,

@@ -11,15 +11,22 @@ export function validationExceptionFactory(errors: ValidationError[]): BadReques
  * PostgreSQL cannot store it in text or jsonb: without this check such a request would pass
  * validation and end in a 500 from the database.
  */
-export function nulCharacterPaths(value: unknown, path = ''): string[] {
-  if (typeof value === 'string') return value.includes('\u0000') ? [path || '(body)'] : [];
-  if (value === null || typeof value !== 'object') return [];
+export function nulCharacterPaths(value: unknown): string[] {
   const found: string[] = [];
-  for (const [key, item] of Object.entries(value)) {
-    found.push(...nulCharacterPaths(item, path ? `${path}.${key}` : key));
-    if (key.includes('\u0000')) found.push(path ? `${path}.(a key)` : '(a key)');
+  // iterative, so a deeply nested body cannot overflow the stack
+  const pending: [unknown, string][] = [[value, '']];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, path] = next;
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) found.push(path || '(body)');
+    } else if (item !== null && typeof item === 'object' && !Buffer.isBuffer(item)) {
+      for (const [key, child] of Object.entries(item)) {
+        if (key.includes('\u0000')) found.push(path ? `${path}.(a key)` : '(a key)');
+        pending.push([child, path ? `${path}.${key}` : key]);
+      }
+    }
   }
-  return found;
+  return found.sort();
 }
 
 /** The 400 of a request whose body or query holds the NUL character, in the validation errors' shape. */
