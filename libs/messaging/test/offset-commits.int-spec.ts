@@ -127,4 +127,22 @@ describe('consumer offset commits (real Kafka, real PostgreSQL)', () => {
     expect(counts).toEqual(events.map((e) => ({ reason: (e.data as { reason: string }).reason, applied_count: 1 })));
     await dropDatabase(databaseUrl);
   });
+
+  it('commits what it applied when the group rebalances (another instance joins), not only at its interval', async () => {
+    const first = await startProbe(60_000);
+    const { topic, databaseUrl } = first;
+    let second: Awaited<ReturnType<typeof startProbe>> | undefined;
+    try {
+      await sendApplied(topic, databaseUrl, 5);
+      expect(first.counter.commits).toBe(0);
+      // a second instance joins: the group rebalances, and the first commits before it rejoins
+      second = await startProbe(60_000, {}, first);
+      await waitUntil('the first instance to commit what it applied', () => allCommitted(topic), { timeoutMs: 20_000 });
+      expect(first.counter.commits).toBeGreaterThan(0);
+    } finally {
+      await second?.probe.close();
+      await first.probe.close();
+    }
+    await dropDatabase(databaseUrl);
+  });
 });
