@@ -3,7 +3,7 @@
  * (a) the physical limit of intake: the place-order SQL transaction straight through pg, same concurrency;
  * (b) the sustained rate of POST /orders (autocannon), and b/a; (b') the same with the saga's other two services
  *     paused, so that it measures the intake path alone against (a);
- * (c) placed-to-CONFIRMED latency at a fixed rate of about 30% of (b), and again at 30% of (d);
+ * (c) placed-to-CONFIRMED latency at a fixed rate of about 30% of (b), and again at 30% of (d), also by hop;
  * (d) the highest end-to-end rate at which the backlog of unfinished orders stops growing, with each app's RSS;
  * and for (b) and (c), the CPU each process (apps, broker, PostgreSQL, this load generator) spent per order.
  * Figures only: nothing here is a pass/fail threshold.
@@ -230,6 +230,50 @@ async function main() {
     const intake = median(rounds.map((r) => r.http));
     const intakeAlone = median(rounds.map((r) => r.httpAlone));
 
+    // Where placed-to-CONFIRMED goes, hop by hop (each: a relay, Kafka, a consumer and its transaction), from
+    // when each service handled its event: the order placed, inventory's reservation, shipping's shipment,
+    // and the order's CONFIRMED timeline entry
+    const dbOf = (name: string) => serviceDbs[apps.APPS.findIndex((a: { name: string }) => a.name === name)] as Pool;
+    const hopLatencies = async (customer: string): Promise<Record<string, { p50: number; p99: number }>> => {
+      const placed = (
+        await ordersDb.query(
+          `SELECT o.id, extract(epoch FROM o.created_at) * 1000 AS placed, extract(epoch FROM t.recorded_at) * 1000 AS confirmed
+             FROM orders o JOIN order_timeline t ON t.order_id = o.id AND t.status = 'CONFIRMED' WHERE o.customer_id = $1`,
+          [customer],
+        )
+      ).rows;
+      const ids = placed.map((r) => r.id);
+      const at = async (name: string, table: string) =>
+        new Map(
+          (await dbOf(name).query(`SELECT order_id, extract(epoch FROM created_at) * 1000 AS at FROM ${table} WHERE order_id = ANY($1)`, [ids])).rows.map(
+            (r) => [r.order_id, Number(r.at)],
+          ),
+        );
+      const [reserved, scheduled] = [await at('inventory', 'reservations'), await at('shipping', 'shipments')];
+      const hop = (from: (id: string, r: (typeof placed)[number]) => number, to: (id: string, r: (typeof placed)[number]) => number) => {
+        const ms = placed.map((r) => to(r.id, r) - from(r.id, r)).filter(Number.isFinite);
+        return { p50: round(percentile(ms, 50)), p99: round(percentile(ms, 99)) };
+      };
+      return {
+        orders_to_inventory: hop(
+          (_, r) => Number(r.placed),
+          (id) => reserved.get(id)!,
+        ),
+        inventory_to_shipping: hop(
+          (id) => reserved.get(id)!,
+          (id) => scheduled.get(id)!,
+        ),
+        shipping_to_orders: hop(
+          (id) => scheduled.get(id)!,
+          (_, r) => Number(r.confirmed),
+        ),
+      };
+    };
+    const describeHops = (hops: Record<string, { p50: number; p99: number }>) =>
+      Object.entries(hops)
+        .map(([name, h]) => `${name.replace(/_/g, ' ')} ${h.p50} / ${h.p99}`)
+        .join(', ');
+
     // (c) latency at a fixed rate: placed (orders.created_at) to CONFIRMED (the timeline row's recorded_at)
     const measureLatency = async (rate: number, label: string) => {
       // steady state at that rate: 5 s of the same load first (not measured) warms the JITs and caches
@@ -247,6 +291,7 @@ async function main() {
           [customer],
         )
       ).rows.map((r) => Number(r.ms));
+      const hops = await hopLatencies(customer);
       const figures = {
         rate_per_s: rate,
         basis: label,
@@ -255,9 +300,11 @@ async function main() {
         p90_ms: round(percentile(ms, 90)),
         p99_ms: round(percentile(ms, 99)),
         max_ms: round(Math.max(...ms)),
+        hops_ms: hops,
         cpu_ms_per_order: cpuMsPerOrder,
       };
       progress(`    p50 ${figures.p50_ms} ms, p90 ${figures.p90_ms} ms, p99 ${figures.p99_ms} ms over ${ms.length} orders`);
+      progress(`    per hop p50 / p99 ms: ${describeHops(hops)}`);
       progress(`    CPU ms per order: ${describeCpu(cpuMsPerOrder)}`);
       return figures;
     };
@@ -329,6 +376,8 @@ async function main() {
               ],
             ]
           : []),
+        [`    per hop p50 / p99 ms @ ${latency.rate_per_s}/s`, describeHops(latency.hops_ms)],
+        ...(latencyAtSustained ? [[`    per hop p50 / p99 ms @ ${latencyAtSustained.rate_per_s}/s`, describeHops(latencyAtSustained.hops_ms)]] : []),
         [`CPU ms per order, (b) burst + saga catching up (round ${rounds.length})`, describeCpu(rounds[rounds.length - 1].cpuMsPerOrder)],
         [`CPU ms per order, (c) @ ${latency.rate_per_s}/s`, describeCpu(latency.cpu_ms_per_order)],
         ...(latencyAtSustained ? [[`CPU ms per order, (c) @ ${latencyAtSustained.rate_per_s}/s`, describeCpu(latencyAtSustained.cpu_ms_per_order)]] : []),
