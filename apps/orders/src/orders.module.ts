@@ -30,7 +30,8 @@ export class OrdersModule {
       providers: [
         OrdersRepository,
         OrderIntake,
-        { provide: ORDER_INTAKE_OPTIONS, useValue: { concurrency: config.INTAKE_TRANSACTIONS, maxBatch: config.INTAKE_MAX_BATCH } },
+        // an order waits for a transaction as long as a request would wait for a pooled connection (5 s)
+        { provide: ORDER_INTAKE_OPTIONS, useValue: { concurrency: config.INTAKE_TRANSACTIONS, maxBatch: config.INTAKE_MAX_BATCH, waitTimeoutMs: 5000 } },
         PlaceOrderService,
         CancelOrderService,
         OrderQueries,

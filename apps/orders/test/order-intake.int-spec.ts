@@ -65,7 +65,11 @@ describe('order intake: group commit of new orders (real PostgreSQL)', () => {
   });
 
   const intake = (concurrency: number, maxBatch: number) =>
-    new OrderIntake(dataSource, new OrdersRepository(dataSource), new Outbox({ outbox: { lanes: 16 } } as MessagingOptions), { concurrency, maxBatch });
+    new OrderIntake(dataSource, new OrdersRepository(dataSource), new Outbox({ outbox: { lanes: 16 } } as MessagingOptions), {
+      concurrency,
+      maxBatch,
+      waitTimeoutMs: 5000,
+    });
 
   it('orders arriving together commit in fewer transactions, each with its timeline entry and its event', async () => {
     const writer = intake(2, 64);

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { OrderPlacedV1 } from '@app/contracts';
 import { isTransientError, Outbox } from '@app/messaging';
+import { DomainError } from '@app/platform';
 import { Order } from '../domain/order';
 import { OrdersRepository } from '../persistence/orders.repository';
 
@@ -16,6 +17,12 @@ export interface OrderIntakeOptions {
   concurrency: number;
   /** Most orders in one transaction (1: a transaction per order). */
   maxBatch: number;
+  /**
+   * An order that waited this long without its transaction starting (every transaction in flight is
+   * stuck: the database stalled) is answered 503, as a request waiting this long for a pooled
+   * connection would be.
+   */
+  waitTimeoutMs: number;
 }
 
 export const ORDER_INTAKE_OPTIONS = Symbol('ORDER_INTAKE_OPTIONS');
@@ -23,6 +30,7 @@ export const ORDER_INTAKE_OPTIONS = Symbol('ORDER_INTAKE_OPTIONS');
 interface Waiting {
   placement: Placement;
   done(err?: unknown): void;
+  timer: NodeJS.Timeout;
 }
 
 /**
@@ -41,7 +49,7 @@ export class OrderIntake {
   private readonly logger = new Logger(OrderIntake.name);
   private readonly waiting: Waiting[] = [];
   private inFlight = 0;
-  readonly stats = { orders: 0, transactions: 0, batchesSplit: 0 };
+  readonly stats = { orders: 0, transactions: 0, batchesSplit: 0, timedOut: 0 };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -53,7 +61,18 @@ export class OrderIntake {
   /** Resolves once the order and its event are committed; rejects with the database's error if not. */
   place(placement: Placement): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ placement, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      const waiting: Waiting = {
+        placement,
+        done: (err) => (err === undefined ? resolve() : reject(err)),
+        timer: setTimeout(() => {
+          const at = this.waiting.indexOf(waiting);
+          if (at < 0) return; // its transaction has started
+          this.waiting.splice(at, 1);
+          this.stats.timedOut++;
+          reject(new DomainError('DATABASE_BUSY', `the order could not be committed within ${this.options.waitTimeoutMs} ms; try again`, 503));
+        }, this.options.waitTimeoutMs),
+      };
+      this.waiting.push(waiting);
       this.startTransactions();
     });
   }
@@ -61,6 +80,7 @@ export class OrderIntake {
   private startTransactions(): void {
     while (this.waiting.length > 0 && this.inFlight < this.options.concurrency) {
       const batch = this.waiting.splice(0, this.options.maxBatch);
+      batch.forEach((w) => clearTimeout(w.timer));
       this.inFlight++;
       void this.commitBatch(batch).finally(() => {
         this.inFlight--;
