@@ -132,6 +132,63 @@ describe('outbox relay (real Kafka, real PostgreSQL)', () => {
     }
   });
 
+  it('wakes the relay for an event enqueued in a nested transaction (a savepoint) when the outermost transaction commits', async () => {
+    const prefix = uniqueTopicPrefix();
+    await createTopics(brokers, prefix);
+    db = await createOutboxDb();
+    const options = messagingOptions(db.url, brokers, prefix);
+    // no poll during the test, and alone (no NOTIFY): an event published in time was published on its commit's wake
+    const service = new OutboxRelayService({ ...options, outbox: { ...options.outbox, pollIntervalMs: 600_000 } }, db.dataSource);
+    const outbox = new Outbox(options, service);
+    await service.onApplicationBootstrap();
+    relays.push(service.relay);
+    await waitUntil('the relay to count itself alone and own every lane', () => service.relay.stats.members === 1 && service.relay.stats.ownedLanes === 16);
+    const [key] = uuids(1);
+
+    await db.dataSource.transaction(async (tx) => {
+      await tx.transaction((inner) => outbox.enqueue(inner, [sequenced(key, 0)])); // SAVEPOINT ... RELEASE SAVEPOINT
+      // the transaction goes on after the release: a wake sent at the release claims before the event is visible
+      await new Promise((r) => setTimeout(r, 300));
+    });
+
+    // without waiting for the outermost COMMIT, the wake was spent at the release and the event waited for the poll
+    await waitUntil('the event to be published', () => service.relay.stats.published === 1, { timeoutMs: 5000 });
+    const messages = await readTopics(brokers, [topicOf(prefix)], { expected: 1, timeoutMs: 30_000 });
+    expect(messages.map((m) => m.key!.toString())).toEqual([key]);
+  });
+
+  it('queues the NOTIFY again after a savepoint that held the first one was rolled back', async () => {
+    db = await createOutboxDb();
+    const options = messagingOptions(db.url, 'localhost:1', uniqueTopicPrefix());
+    new OutboxRelayService(options, db.dataSource); // subscribes to the data source's transactions, as in the service
+    const outbox = new Outbox(options, { notifyOtherRelays: () => true }); // other relays run: every commit notifies
+    const listener = new Client({ connectionString: db.url });
+    const notified: string[] = [];
+    listener.on('notification', (n) => notified.push(n.payload ?? ''));
+    await listener.connect();
+    await listener.query(`LISTEN ${OUTBOX_NOTIFY_CHANNEL}`);
+    try {
+      const [dropped, kept] = uuids(2);
+      await db.dataSource.transaction(async (tx) => {
+        await expect(
+          tx.transaction(async (inner) => {
+            await outbox.enqueue(inner, [sequenced(dropped, 0)]); // queues the transaction's NOTIFY, inside the savepoint
+            throw new Error('business rule failed after the enqueue');
+          }),
+        ).rejects.toThrow('business rule failed');
+        await outbox.enqueue(tx, [sequenced(kept, 0)]);
+      });
+
+      expect(await db.dataSource.query('SELECT message_key AS key FROM outbox')).toEqual([{ key: kept }]);
+      // without queueing it again, the rolled-back savepoint took the only NOTIFY along and no other relay heard of the commit
+      await waitUntil('the commit to be notified', () => notified.length === 1, { timeoutMs: 5000 });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(notified).toHaveLength(1);
+    } finally {
+      await listener.end();
+    }
+  });
+
   it('quarantines a row the broker refuses for good, holds back the rest of its key, and publishes every other key', async () => {
     const prefix = uniqueTopicPrefix();
     await createTopics(brokers, prefix);

@@ -18,8 +18,11 @@ export interface OutgoingEvent<T extends object = object> {
 /** Set on the query runner's data by enqueue() (the transaction's id), so its commit can wake the relay in this process. */
 export const OUTBOX_ENQUEUED = 'outboxEnqueued';
 
-/** Set on the query runner's data once the transaction's NOTIFY is queued (one per transaction). */
-const OUTBOX_NOTIFIED = 'outboxNotified';
+/**
+ * Set on the query runner's data once the transaction's NOTIFY is queued (one per transaction). A savepoint
+ * rolled back takes a NOTIFY sent inside it along, so the relay service clears this then (see OutboxRelayService).
+ */
+export const OUTBOX_NOTIFIED = 'outboxNotified';
 
 /**
  * Tells the Outbox whether a commit must NOTIFY. A NOTIFY is not free: PostgreSQL serialises the

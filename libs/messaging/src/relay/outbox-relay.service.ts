@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, EntitySubscriberInterface, TransactionCommitEvent } from 'typeorm';
-import { OUTBOX_ENQUEUED, OutboxWakePolicy } from '../outbox/outbox.service';
+import { DataSource, EntitySubscriberInterface, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import { OUTBOX_ENQUEUED, OUTBOX_NOTIFIED, OutboxWakePolicy } from '../outbox/outbox.service';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
 import { createKafka } from '../kafka/kafka-client';
 import { TopicNames } from '../kafka/topic-names';
@@ -42,11 +42,20 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   }
 
   afterTransactionCommit(event: TransactionCommitEvent): void {
+    // TypeORM reports a nested transaction's RELEASE SAVEPOINT as a commit too, but its rows become visible
+    // only with the outermost COMMIT: a wake now would claim before them and, spent, leave them to the poll
+    if (event.queryRunner.isTransactionActive) return;
     const data = event.queryRunner.data as Record<string, unknown>;
     const enqueued = data[OUTBOX_ENQUEUED];
     if (!enqueued) return;
     delete data[OUTBOX_ENQUEUED];
     this.relay.wake(parseXid(enqueued));
+  }
+
+  afterTransactionRollback(event: TransactionRollbackEvent): void {
+    // a savepoint rolled back (the transaction goes on) discarded any NOTIFY queued inside it: the next
+    // enqueue of this transaction must queue one again (PostgreSQL delivers identical ones only once)
+    if (event.queryRunner.isTransactionActive) delete (event.queryRunner.data as Record<string, unknown>)[OUTBOX_NOTIFIED];
   }
 
   async onApplicationBootstrap(): Promise<void> {
