@@ -31,6 +31,22 @@ describe('outbox relay (real Kafka, real PostgreSQL)', () => {
     await db?.close();
   });
 
+  /**
+   * The service's relay over a fresh outbox and topics, subscribed to the data source's commits, with the
+   * outbox wired to it as the service module does; no poll during a test: what is published in time was woken.
+   */
+  async function startServiceRelay() {
+    const prefix = uniqueTopicPrefix();
+    await createTopics(brokers, prefix);
+    db = await createOutboxDb();
+    const options = messagingOptions(db.url, brokers, prefix);
+    const service = new OutboxRelayService({ ...options, outbox: { ...options.outbox, pollIntervalMs: 600_000 } }, db.dataSource);
+    const outbox = new Outbox(options, service);
+    await service.onApplicationBootstrap();
+    relays.push(service.relay);
+    return { prefix, service, outbox };
+  }
+
   it('publishes a committed event exactly once, and nothing for a rolled-back transaction', async () => {
     const prefix = uniqueTopicPrefix();
     await createTopics(brokers, prefix);
@@ -55,14 +71,7 @@ describe('outbox relay (real Kafka, real PostgreSQL)', () => {
   });
 
   it('claims once per commit although each commit wakes the relay twice (its own process, then NOTIFY)', async () => {
-    const prefix = uniqueTopicPrefix();
-    await createTopics(brokers, prefix);
-    db = await createOutboxDb();
-    // the service's relay, subscribed to this data source's commits; no poll during the test
-    const options = messagingOptions(db.url, brokers, prefix);
-    const service = new OutboxRelayService({ ...options, outbox: { ...options.outbox, pollIntervalMs: 600_000 } }, db.dataSource);
-    await service.onApplicationBootstrap();
-    relays.push(service.relay);
+    const { prefix, service } = await startServiceRelay();
     await waitUntil('the relay to own its lanes', () => service.relay.stats.ownedLanes === 16);
     await new Promise((r) => setTimeout(r, 300)); // the start-up claim and its wakes are over
     const emptyBefore = service.relay.stats.emptyClaims;
@@ -82,15 +91,7 @@ describe('outbox relay (real Kafka, real PostgreSQL)', () => {
   });
 
   it('commits NOTIFY only while another relay runs over the outbox; the only relay is woken by its own process', async () => {
-    const prefix = uniqueTopicPrefix();
-    await createTopics(brokers, prefix);
-    db = await createOutboxDb();
-    const options = messagingOptions(db.url, brokers, prefix);
-    // no poll during the test: an event published in time was published on a wake
-    const service = new OutboxRelayService({ ...options, outbox: { ...options.outbox, pollIntervalMs: 600_000 } }, db.dataSource);
-    const outbox = new Outbox(options, service); // as the service module wires it
-    await service.onApplicationBootstrap();
-    relays.push(service.relay);
+    const { prefix, service, outbox } = await startServiceRelay();
     const listener = new Client({ connectionString: db.url });
     const notified: string[] = [];
     listener.on('notification', (n) => notified.push(n.payload ?? ''));
@@ -133,15 +134,8 @@ describe('outbox relay (real Kafka, real PostgreSQL)', () => {
   });
 
   it('wakes the relay for an event enqueued in a nested transaction (a savepoint) when the outermost transaction commits', async () => {
-    const prefix = uniqueTopicPrefix();
-    await createTopics(brokers, prefix);
-    db = await createOutboxDb();
-    const options = messagingOptions(db.url, brokers, prefix);
-    // no poll during the test, and alone (no NOTIFY): an event published in time was published on its commit's wake
-    const service = new OutboxRelayService({ ...options, outbox: { ...options.outbox, pollIntervalMs: 600_000 } }, db.dataSource);
-    const outbox = new Outbox(options, service);
-    await service.onApplicationBootstrap();
-    relays.push(service.relay);
+    // alone (no NOTIFY): an event published in time was published on its commit's wake
+    const { prefix, service, outbox } = await startServiceRelay();
     await waitUntil('the relay to count itself alone and own every lane', () => service.relay.stats.members === 1 && service.relay.stats.ownedLanes === 16);
     const [key] = uuids(1);
 
