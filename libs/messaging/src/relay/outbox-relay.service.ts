@@ -47,15 +47,20 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     if (event.queryRunner.isTransactionActive) return;
     const data = event.queryRunner.data as Record<string, unknown>;
     const enqueued = data[OUTBOX_ENQUEUED];
-    if (!enqueued) return;
+    // the transaction is over: a later one on the same query runner starts with no flags
     delete data[OUTBOX_ENQUEUED];
-    this.relay.wake(parseXid(enqueued));
+    delete data[OUTBOX_NOTIFIED];
+    if (enqueued) this.relay.wake(parseXid(enqueued));
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
-    // a savepoint rolled back (the transaction goes on) discarded any NOTIFY queued inside it: the next
-    // enqueue of this transaction must queue one again (PostgreSQL delivers identical ones only once)
-    if (event.queryRunner.isTransactionActive) delete (event.queryRunner.data as Record<string, unknown>)[OUTBOX_NOTIFIED];
+    const data = event.queryRunner.data as Record<string, unknown>;
+    // A savepoint rolled back (the transaction goes on) discarded any NOTIFY queued inside it: the next
+    // enqueue of this transaction must queue one again (PostgreSQL delivers identical ones only once).
+    // Its outbox rows are gone too, but the wake flag stays: rows enqueued before the savepoint may remain,
+    // and a wake for none costs one empty claim. The whole transaction rolled back: no flags remain.
+    delete data[OUTBOX_NOTIFIED];
+    if (!event.queryRunner.isTransactionActive) delete data[OUTBOX_ENQUEUED];
   }
 
   async onApplicationBootstrap(): Promise<void> {
