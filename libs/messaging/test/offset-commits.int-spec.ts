@@ -95,38 +95,48 @@ describe('consumer offset commits (real Kafka, real PostgreSQL)', () => {
     await dropDatabase(databaseUrl);
   });
 
-  it('a batch delivered again is recognised with one look-up: its applied events skipped as a batch, the new ones applied', async () => {
-    const first = await startProbe(1000, { CONSUMER_BATCH_SIZE: '25' });
-    const { topic, databaseUrl } = first;
-    const orderId = randomUUID();
-    const events = Array.from({ length: 60 }, (_, i) => cancelledEnvelope(orderId, `again-${i}`));
-    const send = async (batch: typeof events) => {
-      const producer = testKafka(brokers).producer();
-      await producer.connect();
-      await producer.send({ topic, acks: -1, messages: batch.map((e) => ({ key: orderId, value: JSON.stringify(e), headers: { 'event-id': e.id } })) });
-      await producer.disconnect();
-    };
-    const appliedCount = async () => (await query(databaseUrl, `SELECT count(*)::int AS n FROM effects WHERE reason LIKE 'again-%'`))[0].n;
-    await send(events.slice(0, 30));
-    await waitUntil('the first 30 events to be applied', async () => (await appliedCount()) === 30);
-    await first.probe.close();
+  it.each([
+    ['with', true],
+    ['without (a producer that sends none: the ids come from the envelopes)', false],
+  ])(
+    'a batch delivered again is recognised with one look-up, %s event-id headers: its applied events skipped as a batch, the new ones applied',
+    async (_, withHeaders) => {
+      const first = await startProbe(1000, { CONSUMER_BATCH_SIZE: '25' });
+      const { topic, databaseUrl } = first;
+      const orderId = randomUUID();
+      const events = Array.from({ length: 60 }, (_, i) => cancelledEnvelope(orderId, `again-${i}`));
+      const send = async (batch: typeof events) => {
+        const producer = testKafka(brokers).producer();
+        await producer.connect();
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: batch.map((e) => ({ key: orderId, value: JSON.stringify(e), headers: withHeaders ? { 'event-id': e.id } : {} })),
+        });
+        await producer.disconnect();
+      };
+      const appliedCount = async () => (await query(databaseUrl, `SELECT count(*)::int AS n FROM effects WHERE reason LIKE 'again-%'`))[0].n;
+      await send(events.slice(0, 30));
+      await waitUntil('the first 30 events to be applied', async () => (await appliedCount()) === 30);
+      await first.probe.close();
 
-    // as after a crash or a rebalance: the same events delivered again, in long fetches, and new ones after them
-    await admin.resetOffsets({ groupId: 'probe', topic, earliest: true });
-    await send(events.slice(30));
-    const again = await startProbe(1000, { CONSUMER_BATCH_SIZE: '25' }, first);
-    try {
-      await waitUntil('every event to be consumed and committed', async () => (await appliedCount()) === 60 && (await allCommitted(topic)), {
-        timeoutMs: 30_000,
-      });
-      expect(again.probe.app.get(InboxConsumer).stats.duplicatesSkippedInBatches).toBeGreaterThanOrEqual(20);
-    } finally {
-      await again.probe.close();
-    }
-    const counts = await query(databaseUrl, `SELECT reason, applied_count FROM effects WHERE reason LIKE 'again-%' ORDER BY applied_at`);
-    expect(counts).toEqual(events.map((e) => ({ reason: (e.data as { reason: string }).reason, applied_count: 1 })));
-    await dropDatabase(databaseUrl);
-  });
+      // as after a crash or a rebalance: the same events delivered again, in long fetches, and new ones after them
+      await admin.resetOffsets({ groupId: 'probe', topic, earliest: true });
+      await send(events.slice(30));
+      const again = await startProbe(1000, { CONSUMER_BATCH_SIZE: '25' }, first);
+      try {
+        await waitUntil('every event to be consumed and committed', async () => (await appliedCount()) === 60 && (await allCommitted(topic)), {
+          timeoutMs: 30_000,
+        });
+        expect(again.probe.app.get(InboxConsumer).stats.duplicatesSkippedInBatches).toBeGreaterThanOrEqual(20);
+      } finally {
+        await again.probe.close();
+      }
+      const counts = await query(databaseUrl, `SELECT reason, applied_count FROM effects WHERE reason LIKE 'again-%' ORDER BY applied_at`);
+      expect(counts).toEqual(events.map((e) => ({ reason: (e.data as { reason: string }).reason, applied_count: 1 })));
+      await dropDatabase(databaseUrl);
+    },
+  );
 
   it('commits what it applied when the group rebalances (another instance joins), not only at its interval', async () => {
     const first = await startProbe(60_000);

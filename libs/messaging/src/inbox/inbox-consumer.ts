@@ -115,14 +115,15 @@ export class InboxConsumer implements BeforeApplicationShutdown {
    *
    * A batch that met an event already applied is most likely a batch delivered again (after a
    * rebalance or a crash, up to a commit interval of events): the inbox is asked once which of
-   * `eventIds` (the messages' `event-id` headers) it already has, and the batch runs again with those
+   * `eventIds()` (the messages' event ids) it already has, and the batch runs again with those
    * skipped, instead of every event of it being handled, and rolled back, one by one.
    */
-  async inOneTransaction(partition: BatchPartition, handleAll: () => Promise<void>, eventIds: string[] = []): Promise<boolean> {
+  async inOneTransaction(partition: BatchPartition, handleAll: () => Promise<void>, eventIds: () => string[] = () => []): Promise<boolean> {
     const key = batchKey(partition.topic, partition.partition);
     let outcome = await this.attemptBatch(key, handleAll, null);
-    if (outcome instanceof BatchMetDuplicate && eventIds.some((id) => UUID.test(id))) {
-      const applied = await this.appliedAmong(eventIds.filter((id) => UUID.test(id))).catch((err: Error) => err);
+    const ids = outcome instanceof BatchMetDuplicate ? eventIds().filter((id) => UUID.test(id)) : [];
+    if (ids.length > 0) {
+      const applied = await this.appliedAmong(ids).catch((err: Error) => err);
       outcome = applied instanceof Error ? applied : await this.attemptBatch(key, handleAll, applied);
     }
     if (outcome === true) return true;

@@ -4,15 +4,23 @@ import { TopicNames } from './topic-names';
 
 describe('eventIdOf', () => {
   it("reads a message's event-id header, as a Buffer, a string or the first of several", () => {
-    expect(eventIdOf({ headers: { 'event-id': Buffer.from('a1') } })).toEqual(['a1']);
-    expect(eventIdOf({ headers: { 'event-id': 'b2' } })).toEqual(['b2']);
-    expect(eventIdOf({ headers: { 'event-id': [Buffer.from('c3'), Buffer.from('d4')] } })).toEqual(['c3']);
+    const value = Buffer.from(JSON.stringify({ id: 'from-the-value' }));
+    expect(eventIdOf({ headers: { 'event-id': Buffer.from('a1') }, value })).toEqual(['a1']);
+    expect(eventIdOf({ headers: { 'event-id': 'b2' }, value })).toEqual(['b2']);
+    expect(eventIdOf({ headers: { 'event-id': [Buffer.from('c3'), Buffer.from('d4')] }, value })).toEqual(['c3']);
   });
 
-  it('gives nothing for a message without one, or with one sent without a value (kafkajs reads it as null)', () => {
-    expect(eventIdOf({ headers: {} })).toEqual([]);
-    expect(eventIdOf({})).toEqual([]);
-    expect(eventIdOf({ headers: { 'event-id': null as unknown as Buffer } })).toEqual([]);
+  it("falls back to the envelope's id for a message without one, or with one sent without a value (kafkajs reads it as null)", () => {
+    const value = Buffer.from(JSON.stringify({ id: 'e5', type: 'OrderCancelled' }));
+    expect(eventIdOf({ headers: {}, value })).toEqual(['e5']);
+    expect(eventIdOf({ value })).toEqual(['e5']);
+    expect(eventIdOf({ headers: { 'event-id': null as unknown as Buffer }, value })).toEqual(['e5']);
+  });
+
+  it('gives nothing when neither a header nor an envelope id can be read', () => {
+    for (const value of [null, Buffer.from('not JSON'), Buffer.from('null'), Buffer.from('[1]'), Buffer.from('{"id":7}')]) {
+      expect(eventIdOf({ headers: {}, value })).toEqual([]);
+    }
   });
 });
 

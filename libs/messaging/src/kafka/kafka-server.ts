@@ -5,11 +5,20 @@ import { TopicNames } from './topic-names';
 
 const MAX_REMEMBERED_ROUTES = 1000;
 
-/** A message's `event-id` header, if it has one (kafkajs reads a header sent without a value as null). */
-export function eventIdOf(message: Pick<KafkaMessage, 'headers'>): string[] {
+/**
+ * A message's event id: its `event-id` header (kafkajs reads a header sent without a value as null), or,
+ * from a producer that sends none, the envelope's `id`; nothing if neither can be read.
+ */
+export function eventIdOf(message: Pick<KafkaMessage, 'headers' | 'value'>): string[] {
   const value = message.headers?.[EventHeaders.EventId];
   const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined || first === null ? [] : [first.toString()];
+  if (first !== undefined && first !== null) return [first.toString()];
+  try {
+    const id = (JSON.parse(message.value?.toString() ?? 'null') as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? [id] : [];
+  } catch {
+    return []; // not JSON: handled (and dead-lettered) like any such message
+  }
 }
 
 /** A partition of a topic, by the topic's logical name (as the `@EventPattern` handlers see it). */
@@ -21,11 +30,11 @@ export interface BatchPartition {
 /** Runs the handling of several messages in one database transaction (the inbox consumer does). */
 export interface BatchTransactions {
   /**
-   * Handles messages of `partition` (and only of it) in one transaction; `eventIds` are their
-   * `event-id` headers, where they have one. true: every message was handled and the shared
-   * transaction committed; false: all rolled back.
+   * Handles messages of `partition` (and only of it) in one transaction; `eventIds` gives their event
+   * ids where they can be read (asked only when the batch meets an event already applied). true: every
+   * message was handled and the shared transaction committed; false: all rolled back.
    */
-  inOneTransaction(partition: BatchPartition, handleAll: () => Promise<void>, eventIds?: string[]): Promise<boolean>;
+  inOneTransaction(partition: BatchPartition, handleAll: () => Promise<void>, eventIds?: () => string[]): Promise<boolean>;
 }
 
 /**
@@ -216,7 +225,9 @@ export class PrefixedKafkaServer extends ServerKafka {
         if (
           chunk.length > 1 &&
           this.batches &&
-          (await this.batches.inOneTransaction({ topic: this.topics.logical(batch.topic), partition: batch.partition }, handleAll, chunk.flatMap(eventIdOf)))
+          (await this.batches.inOneTransaction({ topic: this.topics.logical(batch.topic), partition: batch.partition }, handleAll, () =>
+            chunk.flatMap(eventIdOf),
+          ))
         ) {
           for (const m of chunk) resolveOffset(m.offset);
           await heartbeat();
