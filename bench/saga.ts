@@ -1,3 +1,4 @@
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { ChildProcess } from 'node:child_process';
 import { freePort } from '@app/testing';
@@ -53,11 +54,32 @@ export async function startSaga(state: unknown, dir: string, env: Record<string,
   return { children, ports, ordersUrl: `http://127.0.0.1:${ports.orders}`, stop };
 }
 
+/** Keep-alive connections for the paced load; as many as requests in flight (the load does not wait for answers). */
+const pacedAgent = new http.Agent({ keepAlive: true });
+
+/** One POST with node:http: a third of the CPU of fetch() per request here (0.3 vs 0.8 ms), CPU the system under test then has. */
+function post(url: URL, payload: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent: pacedAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode! >= 200 && res.statusCode! < 300));
+        res.on('error', () => resolve(false));
+      },
+    );
+    req.on('error', () => resolve(false));
+    req.end(payload);
+  });
+}
+
 /**
  * Open-loop load at an even pace: one POST every 1000/rate ms, not waiting for answers. (autocannon's
  * overallRate sends each second's budget at once, in a burst, and latency then measures the burst.)
  */
 export async function paced(url: string, payload: string, rate: number, seconds: number): Promise<{ ok: number; failed: number }> {
+  const target = new URL(url);
   const interval = 1000 / rate;
   const start = performance.now();
   const inFlight: Promise<void>[] = [];
@@ -66,15 +88,7 @@ export async function paced(url: string, payload: string, rate: number, seconds:
   for (let i = 0; i * interval < seconds * 1000; i++) {
     const wait = start + i * interval - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    inFlight.push(
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload })
-        .then(async (res) => {
-          await res.arrayBuffer();
-          if (res.ok) ok++;
-          else failed++;
-        })
-        .catch(() => void failed++),
-    );
+    inFlight.push(post(target, payload).then((accepted) => void (accepted ? ok++ : failed++)));
   }
   await Promise.all(inFlight);
   return { ok, failed };
