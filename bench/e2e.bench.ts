@@ -33,9 +33,19 @@ const autocannon = require('autocannon');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const apps = require('../infra/lib/apps');
 
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** A positive whole-number setting from the environment; anything else stops the run with a message naming it. */
+function setting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    console.error(`bench:e2e: ${name} must be a positive whole number, not "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+const CONNECTIONS = setting('BENCH_CONNECTIONS', 32);
+const SECONDS = setting('BENCH_SECONDS', 10);
+const ROUNDS = setting('BENCH_ROUNDS', 3);
 function rssMb(pid: number): number {
   try {
     const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
