@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
+import type { DataSourceOptions } from 'typeorm';
 import { DatabaseClient } from './database/database-client';
 import { TerminusModule } from '@nestjs/terminus';
 import { MessagingModule, MESSAGING_MIGRATIONS } from '@app/messaging';
@@ -16,6 +17,35 @@ export interface ServiceModuleOptions {
   migrations: Function[];
 }
 
+/** The service's database through TypeORM: its pool, its settings, and migrations run at start. */
+export function databaseOptions(
+  options: Pick<ServiceModuleOptions, 'service' | 'config' | 'entities' | 'migrations'>,
+): TypeOrmModuleOptions & DataSourceOptions {
+  const { config } = options;
+  return {
+    type: 'postgres',
+    url: config.DATABASE_URL,
+    entities: options.entities,
+    migrations: [...MESSAGING_MIGRATIONS, ...options.migrations],
+    migrationsRun: true,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    applicationName: options.service,
+    extra: {
+      max: config.DB_POOL_SIZE,
+      connectionTimeoutMillis: 5000,
+      Client: DatabaseClient,
+      preparedStatements: config.DB_PREPARED_STATEMENTS,
+      pipelineTransactions: config.DB_PIPELINE_TRANSACTIONS,
+      // sent at connect; 0 (off) is left out, so the server's own setting applies
+      idle_in_transaction_session_timeout: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS || undefined,
+    },
+    retryAttempts: 5,
+    retryDelay: 1000,
+    logging: ['error', 'migration'],
+  };
+}
+
 /**
  * What every service shares: its validated config (also through @nestjs/config), its own
  * database through TypeORM with migrations run at start, messaging, and health endpoints.
@@ -29,26 +59,7 @@ export class ServiceModule {
       global: true,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ ...config })] }),
-        TypeOrmModule.forRoot({
-          type: 'postgres',
-          url: config.DATABASE_URL,
-          entities: options.entities,
-          migrations: [...MESSAGING_MIGRATIONS, ...options.migrations],
-          migrationsRun: true,
-          migrationsTransactionMode: 'each',
-          synchronize: false,
-          applicationName: options.service,
-          extra: {
-            max: config.DB_POOL_SIZE,
-            connectionTimeoutMillis: 5000,
-            Client: DatabaseClient,
-            preparedStatements: config.DB_PREPARED_STATEMENTS,
-            pipelineTransactions: config.DB_PIPELINE_TRANSACTIONS,
-          },
-          retryAttempts: 5,
-          retryDelay: 1000,
-          logging: ['error', 'migration'],
-        }),
+        TypeOrmModule.forRoot(databaseOptions(options)),
         MessagingModule.forRoot(messagingOptionsFrom(options.service, config)),
         TerminusModule.forRoot({ logger: false }),
       ],

@@ -37,6 +37,17 @@ export class BaseConfig {
   @IsBoolean({ message: 'DB_PIPELINE_TRANSACTIONS must be true or false' })
   DB_PIPELINE_TRANSACTIONS = true;
 
+  /**
+   * PostgreSQL ends a session of this pool that sits in an open transaction this long without sending a
+   * statement (a frozen or cut-off process), so its row locks (a product's stock row) are not held until
+   * TCP notices; the transaction rolls back and its work is retried. 0 turns it off.
+   */
+  @ToInt()
+  @IsInt({ message: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be a whole number of milliseconds' })
+  @Min(0, { message: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be 0 (off) or more' })
+  @Max(3_600_000, { message: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be at most 3600000 (one hour)' })
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
+
   @ToList()
   @ArrayMinSize(1, { message: 'KAFKA_BROKERS must list at least one host:port' })
   @Matches(/^[^\s:,]+:\d{1,5}$/, { each: true, message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })

@@ -34,4 +34,14 @@ describe('loadConfig', () => {
     expect(error!.message).toMatch(/PORT must not be greater than 65535 \(got "70000"\)/);
     expect(error!.message).toMatch(/LOG_LEVEL/);
   });
+
+  it('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS defaults to 30 s and refuses a value that is not a whole number of milliseconds', () => {
+    expect(loadConfig(TestConfig, GOOD).DB_IDLE_IN_TRANSACTION_TIMEOUT_MS).toBe(30_000);
+    expect(() => loadConfig(TestConfig, { ...GOOD, DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '5s' })).toThrow(
+      /DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be a whole number of milliseconds \(got "5s"\)/,
+    );
+    expect(() => loadConfig(TestConfig, { ...GOOD, DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '-1' })).toThrow(
+      /DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be 0 \(off\) or more/,
+    );
+  });
 });
