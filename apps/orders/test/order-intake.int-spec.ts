@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { OrderPlacedV1 } from '@app/contracts';
-import { MESSAGING_MIGRATIONS, MessagingOptions, Outbox } from '@app/messaging';
-import { DatabaseClient } from '@app/platform';
-import { createDatabase, dropDatabase, query } from '@app/testing';
+import { MessagingOptions, Outbox } from '@app/messaging';
+import { dropDatabase, query } from '@app/testing';
 import { OrderIntake, Placement } from '../src/application/order-intake';
 import { Order } from '../src/domain/order';
-import { Orders1732300000100 } from '../src/persistence/migrations/1732300000100-orders';
 import { OrdersRepository } from '../src/persistence/orders.repository';
+import { openOrdersDatabase } from './orders-database';
 
 function placement(customerId: string): Placement {
   const now = new Date();
@@ -47,16 +46,7 @@ describe('order intake: group commit of new orders (real PostgreSQL)', () => {
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    url = await createDatabase('intake');
-    // the services' own client: prepared, pipelined
-    dataSource = new DataSource({
-      type: 'postgres',
-      url,
-      migrations: [...MESSAGING_MIGRATIONS, Orders1732300000100],
-      extra: { max: 4, Client: DatabaseClient, preparedStatements: true, pipelineTransactions: true },
-    });
-    await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
+    ({ url, dataSource } = await openOrdersDatabase('intake', 4));
   });
 
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { DomainError } from '@app/platform';
 import { OrdersConfig } from '../config';
 import { OrdersRepository } from '../persistence/orders.repository';
@@ -8,10 +9,17 @@ import { CancelOrderService } from './cancel-order.service';
 const SCAN_LIMIT = 200;
 
 /**
+ * One replica scans at a time: a session-level advisory lock (one bigint key, a space apart from the
+ * relay's two-key locks), freed with its session if the process dies mid-scan.
+ */
+const SCAN_LOCK_KEY = `hashtextextended('orders:deadline-scan', 0)`;
+
+/**
  * The saga's deadline: an order not final ORDER_DEADLINE_SECONDS after it was placed is cancelled
  * by the system, through the customer's cancel path (OrderCancelled: inventory releases the stock,
  * shipping cancels any shipment). Without it, an order whose next event was dead-lettered would wait
- * forever. Replicas may scan side by side: the cancel locks the order and re-checks its status.
+ * forever. One replica scans at a time (the others skip that round): side by side they would read the same
+ * overdue orders and queue on their row locks. The cancel still locks the order and re-checks its status.
  * The deadline only counts time this process has been running: after an outage of orders itself, the
  * events its orders wait for may still be unread in its own topics, and those orders are not stuck.
  */
@@ -24,8 +32,12 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
   private stopped = false;
   private startedAt = Date.now();
 
+  /** Scans this instance skipped because another replica was scanning. */
+  readonly stats = { scansSkipped: 0 };
+
   constructor(
     config: OrdersConfig,
+    private readonly dataSource: DataSource,
     private readonly orders: OrdersRepository,
     private readonly cancels: CancelOrderService,
   ) {
@@ -43,9 +55,29 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
     await this.running;
   }
 
-  /** Cancels every order past the deadline at `now`; returns how many it cancelled. */
+  /** Cancels every order past the deadline at `now`; returns how many it cancelled (0 when another replica is scanning). */
   async expireOverdue(now = new Date()): Promise<number> {
     if (now.getTime() - this.startedAt < this.deadlineMs) return 0;
+    const session = this.dataSource.createQueryRunner();
+    await session.connect();
+    try {
+      const [{ locked }] = await session.query(`SELECT pg_try_advisory_lock(${SCAN_LOCK_KEY}) AS locked`);
+      if (!locked) {
+        this.stats.scansSkipped++;
+        return 0;
+      }
+      try {
+        return await this.scan(now);
+      } finally {
+        // (if the connection broke instead, its session ended and the lock with it)
+        await session.query(`SELECT pg_advisory_unlock(${SCAN_LOCK_KEY})`);
+      }
+    } finally {
+      await session.release();
+    }
+  }
+
+  private async scan(now: Date): Promise<number> {
     const reason = `not final ${this.deadlineMs / 1000} s after it was placed: cancelled by the system`;
     let cancelled = 0;
     let after: { createdAt: Date; id: string } | undefined;
