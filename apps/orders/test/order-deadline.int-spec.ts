@@ -50,9 +50,9 @@ describe('order deadline: one replica scans at a time (real PostgreSQL)', () => 
   }
 
   /** A replica's deadline service, with the real cancel path; counts its cancels, each a little slow. */
-  function replica() {
-    const orders = new OrdersRepository(dataSource);
-    const real = new CancelOrderService(dataSource, orders, new Outbox({ outbox: { lanes: 16 } } as MessagingOptions));
+  function replica(pool = dataSource) {
+    const orders = new OrdersRepository(pool);
+    const real = new CancelOrderService(pool, orders, new Outbox({ outbox: { lanes: 16 } } as MessagingOptions));
     const counted = { calls: 0 };
     const cancels = {
       cancel: async (...args: Parameters<CancelOrderService['cancel']>) => {
@@ -61,7 +61,7 @@ describe('order deadline: one replica scans at a time (real PostgreSQL)', () => 
         return real.cancel(...args);
       },
     } as CancelOrderService;
-    const deadline = new OrderDeadline({ ORDER_DEADLINE_SECONDS: 1 } as OrdersConfig, dataSource, orders, cancels);
+    const deadline = new OrderDeadline({ ORDER_DEADLINE_SECONDS: 1, DATABASE_URL: url } as OrdersConfig, orders, cancels);
     return { deadline, counted };
   }
 
@@ -89,5 +89,18 @@ describe('order deadline: one replica scans at a time (real PostgreSQL)', () => 
     await placePending(1, 'deadline-after');
     expect(await skipper.deadline.expireOverdue(later)).toBe(1);
     expect(skipper.deadline.stats.scansSkipped).toBe(1);
+  });
+
+  it('scans with a pool of one connection (the lock is held on a connection of its own)', async () => {
+    const [id] = await placePending(1, 'deadline-pool-of-one');
+    const single = new DataSource({ type: 'postgres', url, extra: { max: 1, connectionTimeoutMillis: 5000 } });
+    await single.initialize();
+    try {
+      const { deadline } = replica(single);
+      expect(await deadline.expireOverdue(new Date(Date.now() + 3_600_000))).toBeGreaterThanOrEqual(1);
+      expect(await query(url, 'SELECT status FROM orders WHERE id = $1', [id])).toEqual([{ status: 'CANCELLED' }]);
+    } finally {
+      await single.destroy();
+    }
   });
 });

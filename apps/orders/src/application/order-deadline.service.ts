@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Client } from 'pg';
 import { DomainError } from '@app/platform';
 import { OrdersConfig } from '../config';
 import { OrdersRepository } from '../persistence/orders.repository';
@@ -10,7 +10,9 @@ const SCAN_LIMIT = 200;
 
 /**
  * One replica scans at a time: a session-level advisory lock (one bigint key, a space apart from the
- * relay's two-key locks), freed with its session if the process dies mid-scan.
+ * relay's two-key locks) on a connection of the scan's own, which ends with the scan (and with the
+ * process, if it dies mid-scan). Not a connection of the pool: the scan and its cancels need those, all
+ * of them with DB_POOL_SIZE=1.
  */
 const SCAN_LOCK_KEY = `hashtextextended('orders:deadline-scan', 0)`;
 
@@ -27,6 +29,7 @@ const SCAN_LOCK_KEY = `hashtextextended('orders:deadline-scan', 0)`;
 export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('OrderDeadline');
   private readonly deadlineMs: number;
+  private readonly databaseUrl: string;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -37,11 +40,11 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     config: OrdersConfig,
-    private readonly dataSource: DataSource,
     private readonly orders: OrdersRepository,
     private readonly cancels: CancelOrderService,
   ) {
     this.deadlineMs = config.ORDER_DEADLINE_SECONDS * 1000;
+    this.databaseUrl = config.DATABASE_URL;
   }
 
   onApplicationBootstrap(): void {
@@ -58,22 +61,18 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
   /** Cancels every order past the deadline at `now`; returns how many it cancelled (0 when another replica is scanning). */
   async expireOverdue(now = new Date()): Promise<number> {
     if (now.getTime() - this.startedAt < this.deadlineMs) return 0;
-    const session = this.dataSource.createQueryRunner();
+    const session = new Client({ connectionString: this.databaseUrl, application_name: 'orders-deadline-scan', connectionTimeoutMillis: 5000 });
+    session.on('error', () => {}); // a lost session has freed the lock; the scan's own queries report their errors
     await session.connect();
     try {
-      const [{ locked }] = await session.query(`SELECT pg_try_advisory_lock(${SCAN_LOCK_KEY}) AS locked`);
-      if (!locked) {
+      const { rows } = await session.query(`SELECT pg_try_advisory_lock(${SCAN_LOCK_KEY}) AS locked`);
+      if (!rows[0].locked) {
         this.stats.scansSkipped++;
         return 0;
       }
-      try {
-        return await this.scan(now);
-      } finally {
-        // (if the connection broke instead, its session ended and the lock with it)
-        await session.query(`SELECT pg_advisory_unlock(${SCAN_LOCK_KEY})`);
-      }
+      return await this.scan(now);
     } finally {
-      await session.release();
+      await session.end().catch(() => {}); // ending the session gives the lock back
     }
   }
 
