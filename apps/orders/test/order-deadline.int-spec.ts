@@ -50,14 +50,14 @@ describe('order deadline: one replica scans at a time (real PostgreSQL)', () => 
   }
 
   /** A replica's deadline service, with the real cancel path; counts its cancels, each a little slow. */
-  function replica(pool = dataSource) {
+  function replica(pool = dataSource, cancelDelayMs = 20) {
     const orders = new OrdersRepository(pool);
     const real = new CancelOrderService(pool, orders, new Outbox({ outbox: { lanes: 16 } } as MessagingOptions));
     const counted = { calls: 0 };
     const cancels = {
       cancel: async (...args: Parameters<CancelOrderService['cancel']>) => {
         counted.calls++;
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, cancelDelayMs));
         return real.cancel(...args);
       },
     } as CancelOrderService;
@@ -102,5 +102,19 @@ describe('order deadline: one replica scans at a time (real PostgreSQL)', () => 
     } finally {
       await single.destroy();
     }
+  });
+
+  it('a scanner that stops touching its lock (frozen, cut off) loses it: another replica scans instead of skipping', async () => {
+    await placePending(2, 'deadline-frozen');
+    const frozen = replica(dataSource, 3000); // its first cancel hangs for 3 s
+    frozen.deadline.lockIdleTimeoutMs = 500;
+    const other = replica();
+    const later = new Date(Date.now() + 3_600_000);
+    const frozenScan = frozen.deadline.expireOverdue(later).catch((err: Error) => err);
+    await new Promise((r) => setTimeout(r, 1500)); // past the lock's idle timeout, while the first cancel still hangs
+    expect(await other.deadline.expireOverdue(later)).toBeGreaterThanOrEqual(1);
+    expect(other.deadline.stats.scansSkipped).toBe(0);
+    // the frozen scan wakes up: its cancel may find the order already cancelled, and its next touch finds the lock gone
+    await frozenScan;
   });
 });

@@ -9,11 +9,14 @@ import { CancelOrderService } from './cancel-order.service';
 const SCAN_LIMIT = 200;
 
 /**
- * One replica scans at a time: a session-level advisory lock (one bigint key, a space apart from the
- * relay's two-key locks) on a connection of the scan's own, which ends with the scan (and with the
- * process, if it dies mid-scan). Not a connection of the pool: the scan and its cancels need those, all
- * of them with DB_POOL_SIZE=1.
+ * One replica scans at a time: a transaction-level advisory lock (one bigint key, a space apart from the
+ * relay's two-key locks) in a transaction on a connection of the scan's own. Not a connection of the pool:
+ * the scan and its cancels need those, all of them with DB_POOL_SIZE=1. The lock goes with the transaction:
+ * when the scan ends, when its process dies, and when its process freezes or is cut off: the scan touches the
+ * transaction before each cancel, and PostgreSQL ends it after LOCK_IDLE_TIMEOUT_MS without one, so the other
+ * replicas take over instead of skipping every round until TCP notices.
  */
+const LOCK_IDLE_TIMEOUT_MS = 30_000;
 const SCAN_LOCK_KEY = `hashtextextended('orders:deadline-scan', 0)`;
 
 /**
@@ -37,6 +40,8 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Scans this instance skipped because another replica was scanning. */
   readonly stats = { scansSkipped: 0 };
+  /** How long the scan's lock outlives a scan that stopped touching it (a frozen or cut-off process). */
+  lockIdleTimeoutMs = LOCK_IDLE_TIMEOUT_MS;
 
   constructor(
     config: OrdersConfig,
@@ -61,29 +66,40 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
   /** Cancels every order past the deadline at `now`; returns how many it cancelled (0 when another replica is scanning). */
   async expireOverdue(now = new Date()): Promise<number> {
     if (now.getTime() - this.startedAt < this.deadlineMs) return 0;
-    const session = new Client({ connectionString: this.databaseUrl, application_name: 'orders-deadline-scan', connectionTimeoutMillis: 5000 });
-    session.on('error', () => {}); // a lost session has freed the lock; the scan's own queries report their errors
-    await session.connect();
+    const cutoff = new Date(now.getTime() - this.deadlineMs);
+    // most rounds find nothing overdue: asked through the pool first, without a connection of its own
+    if ((await this.orders.findOpenPlacedBefore(cutoff, 1)).length === 0) return 0;
+    const session = new Client({
+      connectionString: this.databaseUrl,
+      application_name: 'orders-deadline-scan',
+      connectionTimeoutMillis: 5000,
+      idle_in_transaction_session_timeout: this.lockIdleTimeoutMs,
+    });
+    session.on('error', () => {}); // a lost session has freed the lock; the next touch reports it
     try {
-      const { rows } = await session.query(`SELECT pg_try_advisory_lock(${SCAN_LOCK_KEY}) AS locked`);
+      await session.connect();
+      await session.query('BEGIN');
+      const { rows } = await session.query(`SELECT pg_try_advisory_xact_lock(${SCAN_LOCK_KEY}) AS locked`);
       if (!rows[0].locked) {
         this.stats.scansSkipped++;
         return 0;
       }
-      return await this.scan(now);
+      // a touch fails once the lock is gone (the session was ended): the scan stops, the next round starts over
+      return await this.scan(cutoff, () => session.query('SELECT 1').then(() => undefined));
     } finally {
-      await session.end().catch(() => {}); // ending the session gives the lock back
+      await session.end().catch(() => {}); // ending the session ends the transaction and gives the lock back
     }
   }
 
-  private async scan(now: Date): Promise<number> {
+  private async scan(cutoff: Date, touchLock: () => Promise<void>): Promise<number> {
     const reason = `not final ${this.deadlineMs / 1000} s after it was placed: cancelled by the system`;
     let cancelled = 0;
     let after: { createdAt: Date; id: string } | undefined;
     for (;;) {
-      const due = await this.orders.findOpenPlacedBefore(new Date(now.getTime() - this.deadlineMs), SCAN_LIMIT, after);
+      const due = await this.orders.findOpenPlacedBefore(cutoff, SCAN_LIMIT, after);
       for (const order of due) {
         if (this.stopped) return cancelled;
+        await touchLock();
         try {
           await this.cancels.cancel(order.id, reason, new Date());
           cancelled++;

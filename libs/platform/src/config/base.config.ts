@@ -40,7 +40,7 @@ export class BaseConfig {
   /**
    * PostgreSQL ends a session of this pool that sits in an open transaction this long without sending a
    * statement (a frozen or cut-off process), so its row locks (a product's stock row) are not held until
-   * TCP notices; the transaction rolls back and its work is retried. 0 turns it off.
+   * TCP notices; the transaction rolls back (a consumer handles the event again). 0: not sent, the server's setting applies.
    */
   @ToInt()
   @IsInt({ message: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be a whole number of milliseconds' })
