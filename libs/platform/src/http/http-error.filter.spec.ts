@@ -37,6 +37,27 @@ describe('toErrorResponse', () => {
     expect(toErrorResponse(new NotFoundException()).body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
   });
 
+  it('turns a failure that goes away by waiting into a 503 the client may retry, revealing nothing', () => {
+    const unavailable = {
+      status: 503,
+      body: {
+        statusCode: 503,
+        error: 'SERVICE_UNAVAILABLE',
+        code: 'UNAVAILABLE',
+        message: 'the database or the broker is unavailable or busy; try again in a moment',
+      },
+    };
+    // the database down (node-postgres' socket error), restarting, cancelling a statement; TypeORM wraps driver errors
+    expect(toErrorResponse(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toEqual(unavailable);
+    expect(toErrorResponse(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))).toEqual(unavailable);
+    expect(
+      toErrorResponse(Object.assign(new Error('query failed'), { driverError: { code: '57014', message: 'canceling statement due to statement timeout' } })),
+    ).toEqual(unavailable);
+    expect(toErrorResponse(new Error('timeout exceeded when trying to connect'))).toEqual(unavailable);
+    // a failure that waiting does not cure stays a 500
+    expect(toErrorResponse(Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' })).status).toBe(500);
+  });
+
   it('turns anything else into a 500 that reveals nothing', () => {
     expect(toErrorResponse(new Error('password=hunter2 in a stack trace'))).toEqual({
       status: 500,

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { errorCodes, type FastifyReply } from 'fastify';
+import { isTransientError } from '@app/messaging';
 
 /** Errors a use case raises on purpose, with a stable code and the HTTP status it maps to. */
 export class DomainError extends Error {
@@ -30,9 +31,17 @@ function fromFastify(status: number, message: string): { code: string; message: 
   return status === HttpStatus.BAD_REQUEST ? FASTIFY_400S.get(message) : undefined;
 }
 
+/** What a client is told of a failure that goes away by waiting (see isTransientError): retry it. */
+const UNAVAILABLE = { code: 'UNAVAILABLE', message: 'the database or the broker is unavailable or busy; try again in a moment' };
+
+/** Seconds a client is asked to wait (`Retry-After`) before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 1;
+
 /**
  * Every error becomes JSON `{ statusCode, error, code, message }`: a DomainError with its own code,
- * a Nest HttpException (fastify's body errors among them); anything else a 500 without internals.
+ * a Nest HttpException (fastify's body errors among them); a failure that goes away by waiting (the
+ * database down, unreachable or out of connections, a deadlock, a statement cancelled) a 503 the client
+ * may retry; anything else a 500 without internals.
  */
 export function toErrorResponse(exception: unknown): { status: number; body: Record<string, unknown> } {
   if (exception instanceof DomainError) {
@@ -49,6 +58,9 @@ export function toErrorResponse(exception: unknown): { status: number; body: Rec
     const body = typeof response === 'string' ? { statusCode: status, error: HttpStatus[status], message: response } : (response as Record<string, unknown>);
     return { status, body: { code: HttpStatus[status], ...body } };
   }
+  if (isTransientError(exception)) {
+    return { status: 503, body: { statusCode: 503, error: HttpStatus[503], ...UNAVAILABLE } };
+  }
   return { status: 500, body: { statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL', message: 'unexpected error; it has been logged' } };
 }
 
@@ -61,7 +73,16 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = toErrorResponse(exception);
-    if (status >= 500 && !(exception instanceof HttpException)) this.logger.error((exception as Error)?.stack ?? String(exception));
+    if (status === 503) {
+      // the client is told to retry, and whatever failed is down for everyone: one line, not a stack per request
+      if (!(exception instanceof HttpException) && !(exception instanceof DomainError)) this.logger.warn(`503 (retry): ${describe(exception)}`);
+      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    } else if (status >= 500 && !(exception instanceof HttpException)) this.logger.error((exception as Error)?.stack ?? String(exception));
     void reply.status(status).send(body);
   }
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: string; message?: string } | undefined;
+  return [e?.code, e?.message ?? String(err)].filter(Boolean).join(' ');
 }
