@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
-import type { DataSourceOptions } from 'typeorm';
+import type { DataSourceOptions, MigrationInterface, QueryRunner } from 'typeorm';
 import { DatabaseClient } from './database/database-client';
 import { TerminusModule } from '@nestjs/terminus';
 import { MessagingModule, MESSAGING_MIGRATIONS } from '@app/messaging';
@@ -26,7 +26,7 @@ export function databaseOptions(
     type: 'postgres',
     url: config.DATABASE_URL,
     entities: options.entities,
-    migrations: [...MESSAGING_MIGRATIONS, ...options.migrations],
+    migrations: [...MESSAGING_MIGRATIONS, ...options.migrations].map((m) => withoutStatementTimeout(m as MigrationClass)),
     migrationsRun: true,
     migrationsTransactionMode: 'each',
     synchronize: false,
@@ -39,11 +39,45 @@ export function databaseOptions(
       pipelineTransactions: config.DB_PIPELINE_TRANSACTIONS,
       // sent at connect; 0 (off) is left out, so the server's own setting applies
       idle_in_transaction_session_timeout: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS || undefined,
+      statement_timeout: config.DB_STATEMENT_TIMEOUT_MS || undefined,
     },
     retryAttempts: 5,
     retryDelay: 1000,
     logging: ['error', 'migration'],
   };
+}
+
+type MigrationClass = new () => MigrationInterface;
+
+/**
+ * The migration with no statement timeout (DB_STATEMENT_TIMEOUT_MS is for the service's own statements; a
+ * migration may rewrite or index a large table): for its transaction, or, for one that runs outside a
+ * transaction (an index built CONCURRENTLY), for its session until it ends. Same name, same timestamp.
+ */
+export function withoutStatementTimeout(migration: MigrationClass): MigrationClass {
+  const untimed = async (instance: MigrationInterface, q: QueryRunner, run: () => Promise<unknown>) => {
+    if (instance.transaction === false) {
+      await q.query('SET statement_timeout = 0');
+      try {
+        await run();
+      } finally {
+        await q.query('RESET statement_timeout');
+      }
+    } else {
+      await q.query('SET LOCAL statement_timeout = 0');
+      await run();
+    }
+  };
+  const exempt = class extends migration {
+    override async up(q: QueryRunner): Promise<void> {
+      await untimed(this, q, () => super.up(q));
+    }
+    override async down(q: QueryRunner): Promise<void> {
+      await untimed(this, q, () => super.down(q));
+    }
+  };
+  Object.defineProperty(exempt, 'name', { value: migration.name });
+  return exempt;
 }
 
 /**

@@ -48,6 +48,17 @@ export class BaseConfig {
   @Max(3_600_000, { message: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be at most 3600000 (one hour)' })
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
 
+  /**
+   * PostgreSQL cancels a statement of this pool that runs (or waits for a lock) this long: a runaway query
+   * or one queued behind a stuck session fails (and is retried: a consumer handles the event again, an
+   * HTTP request gets 503) instead of holding its connection and locks. Migrations are exempt. 0: not sent.
+   */
+  @ToInt()
+  @IsInt({ message: 'DB_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds' })
+  @Min(0, { message: 'DB_STATEMENT_TIMEOUT_MS must be 0 (off) or more' })
+  @Max(3_600_000, { message: 'DB_STATEMENT_TIMEOUT_MS must be at most 3600000 (one hour)' })
+  DB_STATEMENT_TIMEOUT_MS = 30_000;
+
   @ToList()
   @ArrayMinSize(1, { message: 'KAFKA_BROKERS must list at least one host:port' })
   @Matches(/^[^\s:,]+:\d{1,5}$/, { each: true, message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })

@@ -44,4 +44,13 @@ describe('loadConfig', () => {
       /DB_IDLE_IN_TRANSACTION_TIMEOUT_MS must be 0 \(off\) or more/,
     );
   });
+
+  it('DB_STATEMENT_TIMEOUT_MS defaults to 30 s and refuses a value that is not a whole number of milliseconds', () => {
+    expect(loadConfig(TestConfig, GOOD).DB_STATEMENT_TIMEOUT_MS).toBe(30_000);
+    expect(loadConfig(TestConfig, { ...GOOD, DB_STATEMENT_TIMEOUT_MS: '0' }).DB_STATEMENT_TIMEOUT_MS).toBe(0);
+    expect(() => loadConfig(TestConfig, { ...GOOD, DB_STATEMENT_TIMEOUT_MS: '30s' })).toThrow(
+      /DB_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds \(got "30s"\)/,
+    );
+    expect(() => loadConfig(TestConfig, { ...GOOD, DB_STATEMENT_TIMEOUT_MS: '4000000' })).toThrow(/DB_STATEMENT_TIMEOUT_MS must be at most 3600000/);
+  });
 });
