@@ -52,8 +52,18 @@ describe('orders over HTTP while its database is down (real PostgreSQL, stopped 
     const read = await fetch(`${orders.url}/orders/${first}`);
     expect([read.status, read.headers.get('retry-after')]).toEqual([503, '1']);
 
-    // the same server back on the same port: the client's retry with its key goes through, once
-    postgres = await infra.startPostgres({ dir, port: postgres.port, durable: false, quiet: true });
+    // the same server back on the same port: the client's retry with its key goes through, once (the start is
+    // tried again: while it was down, one of the app's reconnects may briefly hold that port as its own)
+    const port = postgres.port;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        postgres = await infra.startPostgres({ dir, port, durable: false, quiet: true });
+        break;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
     let retried: Response | undefined;
     await waitUntil(
       'POST /orders to be accepted again',

@@ -60,9 +60,12 @@ export function withoutStatementTimeout(migration: MigrationClass): MigrationCla
       await q.query('SET statement_timeout = 0');
       try {
         await run();
-      } finally {
-        await q.query('RESET statement_timeout');
+      } catch (err) {
+        // the migration's own error is what matters (a RESET inside a failed transaction would fail too)
+        await q.query('RESET statement_timeout').catch(() => {});
+        throw err;
       }
+      await q.query('RESET statement_timeout');
     } else {
       await q.query('SET LOCAL statement_timeout = 0');
       await run();

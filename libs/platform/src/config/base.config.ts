@@ -51,7 +51,8 @@ export class BaseConfig {
   /**
    * PostgreSQL cancels a statement of this pool that runs (or waits for a lock) this long: a runaway query
    * or one queued behind a stuck session fails (and is retried: a consumer handles the event again, an
-   * HTTP request gets 503) instead of holding its connection and locks. Migrations are exempt. 0: not sent.
+   * HTTP request gets 503) instead of holding its connection and locks; one that always takes longer fails
+   * every time. Migrations are exempt. 0: not sent.
    */
   @ToInt()
   @IsInt({ message: 'DB_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds' })

@@ -75,7 +75,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const { status, body } = toErrorResponse(exception);
     if (status === 503) {
       // the client is told to retry, and whatever failed is down for everyone: one line, not a stack per request
-      if (!(exception instanceof HttpException) && !(exception instanceof DomainError)) this.logger.warn(`503 (retry): ${describe(exception)}`);
+      if (!(exception instanceof HttpException)) this.logger.warn(`503 (retry): ${describe(exception)}`);
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     } else if (status >= 500 && !(exception instanceof HttpException)) this.logger.error((exception as Error)?.stack ?? String(exception));
     void reply.status(status).send(body);
