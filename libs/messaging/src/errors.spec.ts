@@ -3,6 +3,8 @@ import { isTransientError } from './errors';
 describe('isTransientError', () => {
   it('retries what a later attempt can get past: a lost or ended session, a deadlock, a serialization failure', () => {
     for (const code of ['25P03', '40001', '40P01', '57P01', '08006', 'ECONNRESET']) expect(isTransientError({ code })).toBe(true);
+    // a server that takes no writes for now (a failover), a network or name service that is down for now
+    for (const code of ['25006', 'ENETUNREACH', 'EAI_AGAIN']) expect(isTransientError({ code })).toBe(true);
     // TypeORM wraps the driver's error
     expect(isTransientError({ message: 'query failed', driverError: { code: '25P03' } })).toBe(true);
     expect(isTransientError(new Error('Connection terminated unexpectedly'))).toBe(true);

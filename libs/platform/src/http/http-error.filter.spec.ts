@@ -54,6 +54,12 @@ describe('toErrorResponse', () => {
       toErrorResponse(Object.assign(new Error('query failed'), { driverError: { code: '57014', message: 'canceling statement due to statement timeout' } })),
     ).toEqual(unavailable);
     expect(toErrorResponse(new Error('timeout exceeded when trying to connect'))).toEqual(unavailable);
+    // a failover under way: the server the address leads to takes no writes yet
+    expect(
+      toErrorResponse(
+        Object.assign(new Error('query failed'), { driverError: { code: '25006', message: 'cannot execute INSERT in a read-only transaction' } }),
+      ),
+    ).toEqual(unavailable);
     // a failure that waiting does not cure stays a 500
     expect(toErrorResponse(Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' })).status).toBe(500);
   });
