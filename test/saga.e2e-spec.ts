@@ -27,12 +27,41 @@ describe('order saga, end to end over HTTP and Kafka', () => {
     const order = await api.settle(placed.body.id);
     expect(order.status).toBe('CONFIRMED');
     expect(order.timeline.map((t: any) => t.status)).toEqual(['PENDING', 'RESERVED', 'CONFIRMED']);
-    expect(order).toMatchObject({ totalCents: 3000, currency: 'EUR', lines: [{ sku: 'E2E-KB', quantity: 2, unitPriceCents: 1500 }], shipment: { carrier: 'DHL', status: 'SCHEDULED' } });
+    expect(order).toMatchObject({
+      totalCents: 3000,
+      currency: 'EUR',
+      lines: [{ sku: 'E2E-KB', quantity: 2, unitPriceCents: 1500 }],
+      shipment: { carrier: 'DHL', status: 'SCHEDULED' },
+    });
 
     const shipment = await api.json('shipping', `/shipments/${order.id}`);
     expect(shipment.body).toMatchObject({ id: order.shipment.shipmentId, status: 'SCHEDULED', country: 'DE' });
     await waitUntil('stock to be shipped', async () => (await api.stock('E2E-KB')).shipped === 2);
     expect(await api.stock('E2E-KB')).toEqual({ available: 98, reserved: 0, shipped: 2, received: 100 });
+  });
+
+  it('one SKU on two lines: reserved as their sum, both lines priced, CONFIRMED', async () => {
+    const before = await api.stock('E2E-KB');
+    const placed = await api.place({
+      customerId: 'alice',
+      lines: [
+        { sku: 'E2E-KB', quantity: 1 },
+        { sku: 'E2E-KB', quantity: 2 },
+      ],
+      shippingAddress: address('DE'),
+    });
+    const order = await api.settle(placed.body.id);
+    expect(order).toMatchObject({
+      status: 'CONFIRMED',
+      totalCents: 4500,
+      lines: [
+        { sku: 'E2E-KB', quantity: 1, unitPriceCents: 1500 },
+        { sku: 'E2E-KB', quantity: 2, unitPriceCents: 1500 },
+      ],
+    });
+    expect((await api.json('inventory', `/reservations/${order.id}`)).body).toMatchObject({ status: 'SHIPPED', lines: [{ sku: 'E2E-KB', quantity: 3 }] });
+    await waitUntil('stock to be shipped', async () => (await api.stock('E2E-KB')).shipped === before.shipped + 3);
+    expect(await api.stock('E2E-KB')).toEqual({ ...before, available: before.available - 3, shipped: before.shipped + 3 });
   });
 
   it('out of stock: REJECTED with the reason, stock untouched', async () => {
@@ -49,7 +78,10 @@ describe('order saga, end to end over HTTP and Kafka', () => {
     const order = await api.settle(placed.body.id);
     expect(order.status).toBe('FAILED');
     expect(order.statusReason).toMatch(/DESTINATION_NOT_SERVED/);
-    await waitUntil('the reservation to be released', async () => (await api.stock('E2E-SHIP')).reserved === 0 && (await api.stock('E2E-SHIP')).available === 10);
+    await waitUntil(
+      'the reservation to be released',
+      async () => (await api.stock('E2E-SHIP')).reserved === 0 && (await api.stock('E2E-SHIP')).available === 10,
+    );
     expect((await api.json('inventory', `/reservations/${order.id}`)).body.status).toBe('RELEASED');
     expect((await api.json('shipping', `/shipments/${order.id}`)).body).toMatchObject({ status: 'FAILED', country: 'US' });
   });
@@ -62,7 +94,10 @@ describe('order saga, end to end over HTTP and Kafka', () => {
       const cancelled = await api.json('orders', `/orders/${placed.body.id}/cancel`, { method: 'POST', body: JSON.stringify({ reason: 'changed my mind' }) });
       expect(cancelled.status).toBe(200);
       expect(cancelled.body.status).toBe('CANCELLED');
-      await waitUntil('the reservation to be released', async () => (await api.json('inventory', `/reservations/${placed.body.id}`)).body?.status === 'RELEASED');
+      await waitUntil(
+        'the reservation to be released',
+        async () => (await api.json('inventory', `/reservations/${placed.body.id}`)).body?.status === 'RELEASED',
+      );
 
       const stockBefore = await api.stock('E2E-KB');
       await stack.startService('shipping');
@@ -113,7 +148,11 @@ describe('order saga, end to end over HTTP and Kafka', () => {
     const invalid = await api.place({ customerId: 'mallory', lines: [{ sku: 'E2E-KB', quantity: 0 }], shippingAddress: address('Germany'), admin: true });
     expect(invalid.status).toBe(400);
     expect(invalid.body.message).toEqual(
-      expect.arrayContaining(['admin: property admin should not exist', 'lines.0.quantity must not be less than 1', expect.stringMatching(/shippingAddress\.country must be an ISO 3166-1 alpha-2 code/)]),
+      expect.arrayContaining([
+        'admin: property admin should not exist',
+        'lines.0.quantity must not be less than 1',
+        expect.stringMatching(/shippingAddress\.country must be an ISO 3166-1 alpha-2 code/),
+      ]),
     );
     const notJson = await api.json('orders', '/orders', { method: 'POST', body: '{"customerId":' });
     expect([notJson.status, notJson.body.code, notJson.body.message]).toEqual([400, 'INVALID_JSON', 'request body is not valid JSON']);
@@ -123,32 +162,56 @@ describe('order saga, end to end over HTTP and Kafka', () => {
     expect(empty.body.message).toEqual(expect.arrayContaining([expect.stringMatching(/^customerId /)]));
     const notJsonType = await api.json('orders', '/orders', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<order/>' });
     expect([notJsonType.status, notJsonType.body.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
-    const huge = await api.place({ customerId: 'mallory', lines: [{ sku: 'E2E-KB', quantity: 1 }], shippingAddress: { ...address(), line2: 'x'.repeat(100_000) } });
+    const huge = await api.place({
+      customerId: 'mallory',
+      lines: [{ sku: 'E2E-KB', quantity: 1 }],
+      shippingAddress: { ...address(), line2: 'x'.repeat(100_000) },
+    });
     expect([huge.status, huge.body.code, huge.body.message]).toEqual([413, 'BODY_TOO_LARGE', 'request body is too large']);
     // the NUL character passes class-validator but PostgreSQL cannot store it: 400, not a 500 from the database
-    const nul = await api.place({ customerId: 'mallory\u0000', lines: [{ sku: 'E2E-KB', quantity: 1 }], shippingAddress: { ...address(), city: 'Ber\u0000lin' } });
+    const nul = await api.place({
+      customerId: 'mallory\u0000',
+      lines: [{ sku: 'E2E-KB', quantity: 1 }],
+      shippingAddress: { ...address(), city: 'Ber\u0000lin' },
+    });
     expect([nul.status, nul.body.code, nul.body.message]).toEqual([
       400,
       'VALIDATION_FAILED',
       ['customerId must not contain the NUL character (\\u0000)', 'shippingAddress.city must not contain the NUL character (\\u0000)'],
+    ]);
+    // nor half of a UTF-16 surrogate pair in jsonb (JSON.stringify sends it as the escape \ud800)
+    const surrogate = await api.place({ customerId: 'mallory', lines: [{ sku: 'E2E-KB', quantity: 1 }], shippingAddress: { ...address(), name: 'Mal\ud800' } });
+    expect([surrogate.status, surrogate.body.code, surrogate.body.message]).toEqual([
+      400,
+      'VALIDATION_FAILED',
+      ['shippingAddress.name must be well-formed Unicode text (it holds a lone UTF-16 surrogate, one of \\ud800-\\udfff)'],
     ]);
     const nulQuery = await api.json('orders', '/orders?customerId=mallory%00');
     expect([nulQuery.status, nulQuery.body.message]).toEqual([400, ['customerId must not contain the NUL character (\\u0000)']]);
     expect((await api.json('orders', '/orders/not-a-uuid')).status).toBe(400);
     expect((await api.json('orders', '/orders/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await api.json('orders', '/orders?status=LOST')).status).toBe(400);
+    // a cursor that decodes to something other than a page position: 400 BAD_CURSOR, not a 500 from the database
+    for (const made of [`2026-01-01T00:00:00.000Z|${'-'.repeat(36)}`, `-271821-04-20T00:00:00.000Z|00000000-0000-4000-8000-000000000000`, 'garbage']) {
+      const page = await api.json('orders', `/orders?cursor=${Buffer.from(made).toString('base64url')}`);
+      expect([page.status, page.body.code]).toEqual([400, 'BAD_CURSOR']);
+    }
     expect((await api.json('inventory', '/products/E2E-KB/stock', { method: 'POST', body: JSON.stringify({ quantity: 5 }) })).status).toBe(401);
     expect((await api.json('orders', '/orders?customerId=mallory')).body.items.length).toBe(before);
   });
 
   it('lists orders by customer and status with cursor pagination', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await api.place({ customerId: 'frank', lines: [{ sku: 'E2E-KB', quantity: 1 }], shippingAddress: address() })).body.id);
+    for (let i = 0; i < 5; i++)
+      ids.push((await api.place({ customerId: 'frank', lines: [{ sku: 'E2E-KB', quantity: 1 }], shippingAddress: address() })).body.id);
     await Promise.all(ids.map((id) => api.settle(id)));
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: any } = await api.json('orders', `/orders?customerId=frank&status=CONFIRMED&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { status: number; body: any } = await api.json(
+        'orders',
+        `/orders?customerId=frank&status=CONFIRMED&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(page.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.body.items.map((o: any) => o.id));
       cursor = page.body.nextCursor;

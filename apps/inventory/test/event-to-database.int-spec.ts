@@ -1,7 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { EventEnvelope, headersOf, OrderCancelledV1, OrderPlacedV1, Topics } from '@app/contracts';
 import { createDatabase, dropDatabase, produce, query, readTopics, RunningApp, sharedInfra, startInProcess, uniqueTopicPrefix, waitUntil } from '@app/testing';
+import { MAX_STOCK_UNITS } from '../src/application/catalog.service';
 import { inventoryService } from '../src/inventory.service';
+
+/** An OrderPlaced of these lines, to a served address. */
+function orderPlaced(orderId: string, lines: OrderPlacedV1['lines']): EventEnvelope<OrderPlacedV1> {
+  return {
+    id: randomUUID(),
+    type: OrderPlacedV1.type,
+    version: OrderPlacedV1.version,
+    occurredAt: new Date().toISOString(),
+    orderId,
+    correlationId: randomUUID(),
+    causationId: null,
+    data: { customerId: 'customer-1', lines, shippingAddress: { name: 'Ada', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' } },
+  };
+}
 
 describe('an event on a contracts topic reaches an @EventPattern handler (real Kafka, real PostgreSQL)', () => {
   const { brokers } = sharedInfra();
@@ -60,20 +75,7 @@ describe('an event on a contracts topic reaches an @EventPattern handler (real K
 
   it('OrderPlaced on orders.events becomes a reservation in the inventory database and StockReserved on inventory.events', async () => {
     const orderId = randomUUID();
-    const envelope: EventEnvelope<OrderPlacedV1> = {
-      id: randomUUID(),
-      type: OrderPlacedV1.type,
-      version: OrderPlacedV1.version,
-      occurredAt: new Date().toISOString(),
-      orderId,
-      correlationId: randomUUID(),
-      causationId: null,
-      data: {
-        customerId: 'customer-1',
-        lines: [{ sku: 'KB-001', quantity: 3 }],
-        shippingAddress: { name: 'Ada', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
-      },
-    };
+    const envelope = orderPlaced(orderId, [{ sku: 'KB-001', quantity: 3 }]);
     const [before] = await query(databaseUrl, `SELECT available, reserved FROM products WHERE sku = 'KB-001'`);
 
     await produce(brokers, `${prefix}${Topics.OrdersEvents}`, [{ key: orderId, value: JSON.stringify(envelope), headers: headersOf(envelope) }]);
@@ -95,5 +97,74 @@ describe('an event on a contracts topic reaches an @EventPattern handler (real K
       correlationId: envelope.correlationId,
       data: { totalCents: 3 * 8999 },
     });
+  });
+
+  it('an order with one SKU on several lines is reserved as one line of their sum, even past the most one line may ask for', async () => {
+    const orderId = randomUUID();
+    // each line within MAX_LINE_QUANTITY (1000), their sum not
+    const envelope = orderPlaced(orderId, [
+      { sku: 'CBL-USB-C', quantity: 600 },
+      { sku: 'MS-001', quantity: 1 },
+      { sku: 'CBL-USB-C', quantity: 700 },
+    ]);
+    const [before] = await query(databaseUrl, `SELECT available, reserved FROM products WHERE sku = 'CBL-USB-C'`);
+    await produce(brokers, `${prefix}${Topics.OrdersEvents}`, [{ key: orderId, value: JSON.stringify(envelope), headers: headersOf(envelope) }]);
+
+    const published = await waitUntil(
+      'StockReserved for the order',
+      async () => {
+        const mine = (await readTopics(brokers, [`${prefix}${Topics.InventoryEvents}`], { idleMs: 500, timeoutMs: 5000 })).filter(
+          (m) => m.key!.toString() === orderId,
+        );
+        return mine.length > 0 ? mine : null;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(JSON.parse(published![0].value!.toString())).toMatchObject({
+      type: 'StockReserved',
+      data: {
+        lines: [
+          { sku: 'CBL-USB-C', quantity: 1300, unitPriceCents: 999 },
+          { sku: 'MS-001', quantity: 1, unitPriceCents: 2999 },
+        ],
+        totalCents: 1300 * 999 + 2999,
+      },
+    });
+    expect(await query(databaseUrl, `SELECT available, reserved FROM products WHERE sku = 'CBL-USB-C'`)).toEqual([
+      { available: before.available - 1300, reserved: before.reserved + 1300 },
+    ]);
+    const dead = await readTopics(brokers, [`${prefix}${Topics.OrdersEvents}.dlt`], { idleMs: 500, timeoutMs: 2000 }).catch(() => []);
+    expect(dead).toEqual([]);
+  });
+  it('stock received past the most one product can hold is a 409 naming the limit, and changes nothing', async () => {
+    const headers = { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' };
+    const receive = (sku: string, quantity: number) =>
+      fetch(`${inventory.url}/products/${sku}/stock`, { method: 'POST', headers, body: JSON.stringify({ quantity }) }).then(async (r) => ({
+        status: r.status,
+        body: await r.json(),
+      }));
+    expect((await fetch(`${inventory.url}/products/FULL-1`, { method: 'PUT', headers, body: JSON.stringify({ name: 'Full', priceCents: 1 }) })).status).toBe(
+      200,
+    );
+    // as if it had taken 2,147 receipts of a million units already (the columns are int4)
+    const nearlyFull = MAX_STOCK_UNITS - 500_000;
+    await query(databaseUrl, `UPDATE products SET available = $1, received = $1 WHERE sku = 'FULL-1'`, [nearlyFull]);
+
+    const refused = await receive('FULL-1', 1_000_000);
+    expect(refused).toEqual({
+      status: 409,
+      body: {
+        statusCode: 409,
+        error: 'CONFLICT',
+        code: 'STOCK_LIMIT',
+        message: `product FULL-1 has received ${nearlyFull} units; 1000000 more would pass the most one product can hold (${MAX_STOCK_UNITS})`,
+      },
+    });
+    expect(await query(databaseUrl, `SELECT available, received FROM products WHERE sku = 'FULL-1'`)).toEqual([
+      { available: nearlyFull, received: nearlyFull },
+    ]);
+    // up to the limit itself is fine; an unknown product is still a 404
+    expect(await receive('FULL-1', 500_000)).toMatchObject({ status: 201, body: { available: MAX_STOCK_UNITS, received: MAX_STOCK_UNITS } });
+    expect(await receive('NO-SUCH-SKU', 1)).toMatchObject({ status: 404, body: { code: 'PRODUCT_NOT_FOUND' } });
   });
 });

@@ -17,7 +17,7 @@ import {
 import { BaseConfig } from './config/base.config';
 import { ConfigError, loadConfig } from './config/load-config';
 import { messagingOptionsFrom } from './config/messaging-options';
-import { nulCharacterPaths, nulCharacterResponse, validationExceptionFactory } from './http/validation';
+import { unstorableTextProblems, unstorableTextResponse, validationExceptionFactory } from './http/validation';
 import { HttpErrorFilter } from './http/http-error.filter';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
@@ -55,10 +55,10 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
     if (body.length === 0) done(null, {});
     else json(request, body.toString('utf8'), done);
   });
-  // a NUL character passes class-validator but not PostgreSQL: refused here, with the field named
+  // a NUL character or a lone surrogate passes class-validator but not PostgreSQL: refused here, with the field named
   adapter.getInstance().addHook('preValidation', async (request, reply) => {
-    const found = [...nulCharacterPaths(request.body), ...nulCharacterPaths(request.query)];
-    if (found.length > 0) return reply.code(400).send(nulCharacterResponse(found));
+    const found = [...unstorableTextProblems(request.body), ...unstorableTextProblems(request.query)];
+    if (found.length > 0) return reply.code(400).send(unstorableTextResponse(found));
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationExceptionFactory }));
   app.useGlobalFilters(new HttpErrorFilter());

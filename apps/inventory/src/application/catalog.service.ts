@@ -6,8 +6,20 @@ import { ProductEntity } from '../persistence/entities';
 import { StockRepository } from '../persistence/stock.repository';
 
 export function toProductView(p: ProductEntity) {
-  return { sku: p.sku, name: p.name, priceCents: p.priceCents, currency: p.currency, available: p.available, reserved: p.reserved, shipped: p.shipped, received: p.received };
+  return {
+    sku: p.sku,
+    name: p.name,
+    priceCents: p.priceCents,
+    currency: p.currency,
+    available: p.available,
+    reserved: p.reserved,
+    shipped: p.shipped,
+    received: p.received,
+  };
 }
+
+/** The most units one product can have received (its stock columns are int4). */
+export const MAX_STOCK_UNITS = 2_147_483_647;
 
 /** Products and their stock: open reads, admin writes. */
 @Injectable()
@@ -38,13 +50,24 @@ export class CatalogService {
     return this.get(sku);
   }
 
-  /** Adds received units to available stock. */
+  /**
+   * Adds received units to available stock. The stock columns are int4 and available, reserved and
+   * shipped add up to received, so received is the one to keep within MAX_STOCK_UNITS: past it the
+   * request is a 409 that names the limit, not a 500 from PostgreSQL's overflow check.
+   */
   async receive(sku: string, body: ReceiveStockRequest) {
     const [, affected] = await this.dataSource.query(
-      `UPDATE products SET available = available + $2, received = received + $2, updated_at = now() WHERE sku = $1`,
-      [sku, body.quantity],
+      `UPDATE products SET available = available + $2, received = received + $2, updated_at = now() WHERE sku = $1 AND received <= $3::int - $2::int`,
+      [sku, body.quantity, MAX_STOCK_UNITS],
     );
-    if (!affected) throw new DomainError('PRODUCT_NOT_FOUND', `product ${sku} does not exist`, 404);
+    if (!affected) {
+      const product = await this.get(sku); // 404 when there is no such product
+      throw new DomainError(
+        'STOCK_LIMIT',
+        `product ${sku} has received ${product.received} units; ${body.quantity} more would pass the most one product can hold (${MAX_STOCK_UNITS})`,
+        409,
+      );
+    }
     return this.get(sku);
   }
 }

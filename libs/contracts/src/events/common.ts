@@ -1,17 +1,6 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsISO31661Alpha2,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsIn, IsInt, IsISO31661Alpha2, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 /** Stock keeping unit: upper-case letters, digits and dashes. */
 export const SKU_PATTERN = /^[A-Z0-9][A-Z0-9-]{1,39}$/;
@@ -57,12 +46,6 @@ export class AddressData {
 
   @IsISO31661Alpha2({ message: 'country must be an ISO 3166-1 alpha-2 code such as DE or FR' })
   country: string;
-}
-
-export class PricedLineData extends OrderLineData {
-  @IsInt()
-  @Min(0)
-  unitPriceCents: number;
 }
 
 export class MoneyData {

@@ -1,9 +1,30 @@
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsIn, IsInt, IsString, Min, ValidateNested, ArrayMaxSize, Matches } from 'class-validator';
-import { CURRENCIES, Currency, PricedLineData, SKU_PATTERN } from './common';
+import { ArrayMinSize, IsIn, IsInt, IsString, Max, Min, ValidateNested, ArrayMaxSize, Matches } from 'class-validator';
+import { CURRENCIES, Currency, MAX_LINE_QUANTITY, SKU_PATTERN } from './common';
 import { MAX_ORDER_LINES } from './orders.events';
 
-/** Every line of the order is reserved, at these prices. */
+/**
+ * The most units one reserved line may hold: an order may name a SKU on several lines, each within
+ * MAX_LINE_QUANTITY, and inventory reserves them as one line of their sum.
+ */
+export const MAX_RESERVED_QUANTITY = MAX_LINE_QUANTITY * MAX_ORDER_LINES;
+
+/** One SKU of a reservation: the order's lines of that SKU summed, at the price reserved. */
+export class ReservedLineData {
+  @Matches(SKU_PATTERN, { message: 'sku must be 2-40 upper-case letters, digits or dashes' })
+  sku: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RESERVED_QUANTITY)
+  quantity: number;
+
+  @IsInt()
+  @Min(0)
+  unitPriceCents: number;
+}
+
+/** Every line of the order is reserved, at these prices: one line per SKU. */
 export class StockReservedV1 {
   static readonly type = 'StockReserved';
   static readonly version = 1;
@@ -11,8 +32,8 @@ export class StockReservedV1 {
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_ORDER_LINES)
   @ValidateNested({ each: true })
-  @Type(() => PricedLineData)
-  lines: PricedLineData[];
+  @Type(() => ReservedLineData)
+  lines: ReservedLineData[];
 
   @IsInt()
   @Min(0)
