@@ -1,7 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
+import { KafkaProbeService } from '@app/messaging';
 import { DomainError } from '@app/platform';
 import { OrdersConfig } from '../config';
+import { addStall, dropStallsBefore, overdueCutoff, Stall } from '../domain/saga-clock';
 import { OrdersRepository } from '../persistence/orders.repository';
 import { CancelOrderService } from './cancel-order.service';
 
@@ -25,8 +27,10 @@ const SCAN_LOCK_KEY = `hashtextextended('orders:deadline-scan', 0)`;
  * shipping cancels any shipment). Without it, an order whose next event was dead-lettered would wait
  * forever. One replica scans at a time (the others skip that round): side by side they would read the same
  * overdue orders and queue on their row locks. The cancel still locks the order and re-checks its status.
- * The deadline only counts time this process has been running: after an outage of orders itself, the
- * events its orders wait for may still be unread in its own topics, and those orders are not stuck.
+ * The deadline only counts time in which the saga could run, as this process sees it: not the time before
+ * it started (after an outage of orders itself, the events its orders wait for may still be unread in its
+ * own topics), nor time in which it found the Kafka broker unreachable (its events wait in its outbox, and
+ * the replies in the other services'). Those orders are not stuck, and are finished once the saga runs again.
  */
 @Injectable()
 export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -36,7 +40,11 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
-  private startedAt = Date.now();
+  /** Spans in which the saga could not run: before this process started, and while Kafka was unreachable. */
+  private readonly stalls: Stall[] = [{ from: -Infinity, to: Date.now() }];
+  /** When Kafka was last found reachable (or the process started): an unreachable broker is taken as down since. */
+  private lastReachableAt = Date.now();
+  private brokerDownSince: number | null = null;
 
   /** Scans this instance skipped because another replica was scanning. */
   readonly stats = { scansSkipped: 0 };
@@ -47,13 +55,15 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
     config: OrdersConfig,
     private readonly orders: OrdersRepository,
     private readonly cancels: CancelOrderService,
+    private readonly kafka?: KafkaProbeService,
   ) {
     this.deadlineMs = config.ORDER_DEADLINE_SECONDS * 1000;
     this.databaseUrl = config.DATABASE_URL;
   }
 
   onApplicationBootstrap(): void {
-    this.startedAt = Date.now();
+    this.stalls.splice(0, this.stalls.length, { from: -Infinity, to: Date.now() });
+    this.lastReachableAt = Date.now();
     if (this.deadlineMs > 0) this.schedule();
   }
 
@@ -63,10 +73,37 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
     await this.running;
   }
 
+  /**
+   * Asks whether Kafka can be reached (readiness' probe): while it cannot, the deadline is paused (the time
+   * since it was last reached counts as a stall) and nothing is cancelled. Returns whether it was reachable.
+   */
+  async checkBroker(now = Date.now()): Promise<boolean> {
+    if (!this.kafka) return true;
+    const probe = await this.kafka.probe();
+    if (!probe.brokerReachable) {
+      addStall(this.stalls, { from: this.lastReachableAt, to: now });
+      if (this.brokerDownSince === null) {
+        this.brokerDownSince = this.lastReachableAt;
+        this.logger.warn(`Kafka is unreachable (${probe.error ?? 'no broker'}): the orders' deadline is paused until it is back`);
+      }
+      return false;
+    }
+    if (this.brokerDownSince !== null) {
+      addStall(this.stalls, { from: this.lastReachableAt, to: now });
+      const seconds = Math.round((now - this.brokerDownSince) / 1000);
+      this.logger.log(`Kafka is reachable again: the orders' deadline counts again, ${seconds} s later for the orders open meanwhile`);
+      this.brokerDownSince = null;
+    }
+    this.lastReachableAt = now;
+    return true;
+  }
+
   /** Cancels every order past the deadline at `now`; returns how many it cancelled (0 when another replica is scanning). */
   async expireOverdue(now = new Date()): Promise<number> {
-    if (now.getTime() - this.startedAt < this.deadlineMs) return 0;
-    const cutoff = new Date(now.getTime() - this.deadlineMs);
+    const cutoffMs = overdueCutoff(now.getTime(), this.deadlineMs, this.stalls);
+    if (cutoffMs === null) return 0;
+    dropStallsBefore(this.stalls, cutoffMs);
+    const cutoff = new Date(cutoffMs);
     // most rounds find nothing overdue: asked through the pool first, without a connection of its own
     if ((await this.orders.findOpenPlacedBefore(cutoff, 1)).length === 0) return 0;
     const session = new Client({
@@ -123,7 +160,8 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
     if (this.stopped) return;
     const interval = Math.min(60_000, Math.max(1000, this.deadlineMs / 4));
     this.timer = setTimeout(() => {
-      this.running = this.expireOverdue()
+      this.running = this.checkBroker()
+        .then((reachable) => (reachable ? this.expireOverdue() : 0))
         .catch((err) => this.logger.warn(`deadline scan failed (${(err as Error).message}); trying again`))
         .finally(() => this.schedule());
     }, interval);
