@@ -161,7 +161,7 @@ async function startKafka({ dir, port, controllerPort, partitions = 3, quiet = f
     `Kafka broker on port ${port}`,
     async () => {
       if (exited !== null) {
-        throw new Error(`the broker exited with code ${exited}; see ${path.join(dir, 'stdout.log')}`);
+        throw Object.assign(new Error(`the broker exited with code ${exited}; see ${path.join(dir, 'stdout.log')}`), { fatal: true });
       }
       return brokerAnswers(port);
     },

@@ -20,6 +20,7 @@ async function waitFor(what, probe, { timeoutMs = 60_000, intervalMs = 200, onTi
       const value = await probe();
       if (value) return value;
     } catch (err) {
+      if (err && err.fatal) throw err; // waiting longer cannot help (the process exited)
       lastError = err;
     }
     if (onTick) onTick(Date.now() - started);

@@ -41,19 +41,23 @@ describe('the order deadline while the Kafka broker is down (real Kafka, stopped
   });
 
   it('is paused while the broker is unreachable: the order is not cancelled then, and is once the saga has had its time', async () => {
+    // the broker goes down first, and the order is placed once orders has seen it (placing needs only the
+    // database): the order's whole life up to the restart falls in the outage, whatever the machine's speed
+    await infra.stopKafka(kafka);
+    await waitUntil('readiness to report Kafka unreachable', async () => {
+      const ready = await fetch(`${orders.url}/health/ready`);
+      return ready.status === 503 && (await ready.json()).details?.kafka?.status === 'down';
+    });
     const placed = await fetch(`${orders.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
     expect(placed.status).toBe(202);
     const id = (await placed.json()).id as string;
-    // the broker goes down right after: the order's OrderPlaced (sent or not) reaches no one for a while
-    await infra.stopKafka(kafka);
-    const downAt = Date.now();
 
     // more than twice the deadline, scanned every second: without the pause, the order would be cancelled now
     await new Promise((r) => setTimeout(r, 2 * DEADLINE_SECONDS * 1000 + 2000));
     expect(await status(id)).toBe('PENDING');
 
     // the same broker back on the same port (tried again: while it was down, a client's reconnect may briefly
-    // hold that port as its own)
+    // hold that port as its own, and the broker then exits at once)
     for (let attempt = 1; ; attempt++) {
       try {
         kafka = await infra.startKafka({ dir, port: kafka.port, controllerPort: kafka.controllerPort, quiet: true });
@@ -64,12 +68,10 @@ describe('the order deadline while the Kafka broker is down (real Kafka, stopped
       }
     }
     const backAt = Date.now();
-    // nothing answers for the order (no inventory runs): its deadline, counted without the outage, cancels it
+    // nothing answers for the order (no inventory runs): its deadline, counted from the broker's return, cancels it
     await waitUntil('the order to be cancelled by its deadline', async () => (await status(id)) === 'CANCELLED', { timeoutMs: 60_000, intervalMs: 250 });
     const [order] = await query(url, 'SELECT status_reason, updated_at FROM orders WHERE id = $1', [id]);
     expect(order.status_reason).toMatch(/not final 4 s after it was placed: cancelled by the system/);
-    // it was cancelled after the broker came back, not during the outage
     expect(new Date(order.updated_at).getTime()).toBeGreaterThan(backAt);
-    expect(backAt - downAt).toBeGreaterThan(2 * DEADLINE_SECONDS * 1000);
   });
 });

@@ -56,17 +56,24 @@ export class CatalogService {
    * request is a 409 that names the limit, not a 500 from PostgreSQL's overflow check.
    */
   async receive(sku: string, body: ReceiveStockRequest) {
-    const [, affected] = await this.dataSource.query(
-      `UPDATE products SET available = available + $2, received = received + $2, updated_at = now() WHERE sku = $1 AND received <= $3::int - $2::int`,
-      [sku, body.quantity, MAX_STOCK_UNITS],
-    );
-    if (!affected) {
+    const add = () =>
+      this.dataSource.query(
+        `UPDATE products SET available = available + $2, received = received + $2, updated_at = now() WHERE sku = $1 AND received <= $3::int - $2::int`,
+        [sku, body.quantity, MAX_STOCK_UNITS],
+      ) as Promise<[unknown, number]>;
+    for (let attempt = 1; ; attempt++) {
+      const [, affected] = await add();
+      if (affected) break;
       const product = await this.get(sku); // 404 when there is no such product
-      throw new DomainError(
-        'STOCK_LIMIT',
-        `product ${sku} has received ${product.received} units; ${body.quantity} more would pass the most one product can hold (${MAX_STOCK_UNITS})`,
-        409,
-      );
+      if (product.received > MAX_STOCK_UNITS - body.quantity) {
+        throw new DomainError(
+          'STOCK_LIMIT',
+          `product ${sku} has received ${product.received} units; ${body.quantity} more would pass the most one product can hold (${MAX_STOCK_UNITS})`,
+          409,
+        );
+      }
+      // it has room: it was created (PUT) after the update looked for it, or a receipt took the room meanwhile
+      if (attempt === 3) throw new Error(`stock receipt for ${sku} found no row to update three times`);
     }
     return this.get(sku);
   }

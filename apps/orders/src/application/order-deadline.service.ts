@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { KafkaProbeService } from '@app/messaging';
 import { DomainError } from '@app/platform';
 import { OrdersConfig } from '../config';
-import { addStall, dropStallsBefore, overdueCutoff, Stall } from '../domain/saga-clock';
+import { addStall, overdueCutoff, Stall } from '../domain/saga-clock';
 import { OrdersRepository } from '../persistence/orders.repository';
 import { CancelOrderService } from './cancel-order.service';
 
@@ -94,7 +94,7 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
       this.logger.log(`Kafka is reachable again: the orders' deadline counts again, ${seconds} s later for the orders open meanwhile`);
       this.brokerDownSince = null;
     }
-    this.lastReachableAt = now;
+    this.lastReachableAt = Math.max(this.lastReachableAt, now);
     return true;
   }
 
@@ -102,7 +102,6 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
   async expireOverdue(now = new Date()): Promise<number> {
     const cutoffMs = overdueCutoff(now.getTime(), this.deadlineMs, this.stalls);
     if (cutoffMs === null) return 0;
-    dropStallsBefore(this.stalls, cutoffMs);
     const cutoff = new Date(cutoffMs);
     // most rounds find nothing overdue: asked through the pool first, without a connection of its own
     if ((await this.orders.findOpenPlacedBefore(cutoff, 1)).length === 0) return 0;

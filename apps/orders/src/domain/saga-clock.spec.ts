@@ -1,4 +1,4 @@
-import { addStall, dropStallsBefore, overdueCutoff, Stall } from './saga-clock';
+import { addStall, MAX_STALLS, overdueCutoff, Stall } from './saga-clock';
 
 const MIN = 60_000;
 const started = (at: number): Stall => ({ from: -Infinity, to: at });
@@ -49,12 +49,10 @@ describe('keeping the stalls', () => {
     ]);
   });
 
-  it('drops the stalls that ended before a cutoff, and the cutoff comes out the same', () => {
-    const stalls = [started(0), { from: 10 * MIN, to: 20 * MIN }, { from: 75 * MIN, to: 80 * MIN }];
-    const cutoff = overdueCutoff(100 * MIN, 30 * MIN, stalls)!;
-    dropStallsBefore(stalls, cutoff);
-    expect(stalls).toEqual([{ from: 75 * MIN, to: 80 * MIN }]);
-    expect(overdueCutoff(100 * MIN, 30 * MIN, stalls)).toBe(cutoff);
-    expect(overdueCutoff(130 * MIN, 30 * MIN, stalls)).toBe(100 * MIN);
+  it('keeps the latest MAX_STALLS, dropping the oldest', () => {
+    const stalls: Stall[] = [];
+    for (let i = 0; i < MAX_STALLS + 5; i++) addStall(stalls, { from: i * 10, to: i * 10 + 1 });
+    expect(stalls).toHaveLength(MAX_STALLS);
+    expect(stalls[0]).toEqual({ from: 50, to: 51 });
   });
 });

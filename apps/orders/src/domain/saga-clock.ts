@@ -25,17 +25,14 @@ export function overdueCutoff(now: number, deadlineMs: number, stalls: readonly 
   return cursor - remaining;
 }
 
+/** Stalls kept at most (one per outage): the oldest go first, long past any deadline by then. */
+export const MAX_STALLS = 1000;
+
 /** Adds a stall to a list (in order): one that meets or overlaps the last one extends it. */
 export function addStall(stalls: Stall[], stall: Stall): void {
   if (stall.to <= stall.from) return;
   const last = stalls[stalls.length - 1];
   if (last && stall.from <= last.to) last.to = Math.max(last.to, stall.to);
   else stalls.push({ ...stall });
-}
-
-/** Drops the stalls that ended before `cutoff`: cutoffs only move forward, and those no longer count. */
-export function dropStallsBefore(stalls: Stall[], cutoff: number): void {
-  let keep = 0;
-  while (keep < stalls.length && stalls[keep].to < cutoff) keep++;
-  stalls.splice(0, keep);
+  if (stalls.length > MAX_STALLS) stalls.splice(0, stalls.length - MAX_STALLS);
 }

@@ -20,13 +20,24 @@ export interface KafkaProbe {
 @Injectable()
 export class KafkaProbeService implements OnApplicationShutdown {
   private admin: Admin | null = null;
+  /** The probe under way: readiness and the orders' deadline ask at once, and share one answer. */
+  private inFlight: Promise<KafkaProbe> | null = null;
 
   constructor(
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
     private readonly ref: KafkaServerRef,
   ) {}
 
-  async probe(timeoutMs = 2500): Promise<KafkaProbe> {
+  /**
+   * One probe at a time: two at once would each connect an admin client (one of them left connected),
+   * and one's failure would disconnect the client the other is using, reporting a sound broker as down.
+   */
+  probe(timeoutMs = 2500): Promise<KafkaProbe> {
+    this.inFlight ??= this.probeOnce(timeoutMs).finally(() => (this.inFlight = null));
+    return this.inFlight;
+  }
+
+  private async probeOnce(timeoutMs: number): Promise<KafkaProbe> {
     const consumer = this.ref.server?.state ?? 'not started';
     try {
       const admin = await this.connectedAdmin();
@@ -44,7 +55,12 @@ export class KafkaProbeService implements OnApplicationShutdown {
     if (!this.admin) {
       const kafka = createKafka({ ...this.options }, `${this.options.service}-health`);
       const admin = kafka.admin({ retry: { retries: 0 } });
-      await withTimeout(admin.connect(), 2000, 'Kafka connection timed out');
+      try {
+        await withTimeout(admin.connect(), 2000, 'Kafka connection timed out');
+      } catch (err) {
+        admin.disconnect().catch(() => {}); // a connect that times out may still succeed later: not left open
+        throw err;
+      }
       this.admin = admin;
     }
     return this.admin;
