@@ -1,7 +1,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createDatabase, dropDatabase, infra, KafkaHandle, RunningApp, startInProcess, uniqueTopicPrefix, waitUntil } from '@app/testing';
+import {
+  createDatabase,
+  dropDatabase,
+  infra,
+  KafkaHandle,
+  RunningApp,
+  setDatabaseReadOnly,
+  sharedInfra,
+  startInProcess,
+  uniqueTopicPrefix,
+  waitUntil,
+} from '@app/testing';
 import { ordersService } from '../src/orders.service';
 import { inventoryService } from '../../inventory/src/inventory.service';
 import { shippingService } from '../../shipping/src/shipping.service';
@@ -22,7 +33,12 @@ describe('/health of every app while the Kafka broker stops and comes back', () 
     for (const def of definitions) {
       const url = await createDatabase(def.service);
       databases.push(url);
-      apps[def.service] = await startInProcess(def as never, { DATABASE_URL: url, KAFKA_BROKERS: kafka.brokers, KAFKA_TOPIC_PREFIX: prefix, ADMIN_TOKEN: 'test-admin-token-0123456789' });
+      apps[def.service] = await startInProcess(def as never, {
+        DATABASE_URL: url,
+        KAFKA_BROKERS: kafka.brokers,
+        KAFKA_TOPIC_PREFIX: prefix,
+        ADMIN_TOKEN: 'test-admin-token-0123456789',
+      });
     }
   });
 
@@ -54,5 +70,40 @@ describe('/health of every app while the Kafka broker stops and comes back', () 
       await waitUntil(`${name} /health/ready to say up again`, async () => (await status(app, 'ready')) === 200, { timeoutMs: 90_000, intervalMs: 500 });
       expect(await status(app, 'live')).toBe(200);
     }
+  });
+});
+
+describe('/health/ready while the database takes no writes (a failover under way)', () => {
+  let url: string;
+  let orders: RunningApp;
+
+  beforeAll(async () => {
+    url = await createDatabase('orders_ready_ro');
+    orders = await startInProcess(ordersService as never, { DATABASE_URL: url, KAFKA_BROKERS: sharedInfra().brokers, KAFKA_TOPIC_PREFIX: uniqueTopicPrefix() });
+  });
+
+  afterAll(async () => {
+    await orders?.close().catch(() => {});
+    await dropDatabase(url);
+  });
+
+  it('says the database is down, with why, although it answers; up again once it takes writes', async () => {
+    const ready = async () => {
+      const res = await fetch(`${orders.url}/health/ready`);
+      return { status: res.status, database: (await res.json()).details?.database };
+    };
+    expect(await ready()).toEqual({ status: 200, database: { status: 'up' } });
+
+    await setDatabaseReadOnly(url, true);
+    await waitUntil('readiness to say the database is down', async () => (await ready()).status === 503, { timeoutMs: 30_000, intervalMs: 250 });
+    expect(await ready()).toEqual({
+      status: 503,
+      database: { status: 'down', error: 'the database takes no writes (read-only: a standby, or a failover under way)' },
+    });
+    expect((await fetch(`${orders.url}/health/live`)).status).toBe(200);
+
+    await setDatabaseReadOnly(url, false);
+    await waitUntil('readiness to say up again', async () => (await ready()).status === 200, { timeoutMs: 30_000, intervalMs: 250 });
+    expect((await ready()).database).toEqual({ status: 'up' });
   });
 });

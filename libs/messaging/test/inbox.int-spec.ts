@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DeadLetterHeaders, Topics } from '@app/contracts';
 import {
   createDatabase,
@@ -12,6 +11,7 @@ import {
   query,
   readTopics,
   RunningApp,
+  setDatabaseReadOnly,
   sharedInfra,
   startInProcess,
   testKafka,
@@ -182,10 +182,6 @@ describe('inbox consumer whose database takes no writes for a while (a failover)
   let databaseUrl: string;
   let probe: RunningApp;
 
-  /** Ends every other session on the probe's database, as a failover does: the pool connects again. */
-  const dropSessions = (url: string) =>
-    query(url, 'SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
-
   beforeAll(async () => {
     databaseUrl = await createDatabase('probe');
     probe = await startInProcess(probeService, { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix });
@@ -199,21 +195,14 @@ describe('inbox consumer whose database takes no writes for a while (a failover)
   it('retries while the server is read-only and applies the message once when it takes writes again: not dead-lettered', async () => {
     const orderId = randomUUID();
     // the server the database's address leads to is read-only for now (a standby not yet promoted)
-    await query(databaseUrl, 'DO $$ BEGIN EXECUTE format($f$ALTER DATABASE %I SET default_transaction_read_only = on$f$, current_database()); END $$');
-    await dropSessions(databaseUrl);
+    await setDatabaseReadOnly(databaseUrl, true);
     await send(brokers, topic, orderId, [JSON.stringify(envelope(orderId, 'while-read-only')), JSON.stringify(envelope(orderId, 'after-it'))]);
     // long enough for three failed attempts, after which a failure that is not transient is dead-lettered
     await new Promise((r) => setTimeout(r, 4000));
     expect(await readTopics(brokers, [`${topic}.dlt`], { idleMs: 500, timeoutMs: 2000 })).toEqual([]);
     expect(await applied(databaseUrl, 'while-read-only')).toBeUndefined();
 
-    // (a session asking for writes at connect, as an operator's would: the database's setting denies them DDL too)
-    const admin = new Client({ connectionString: databaseUrl, options: '-c default_transaction_read_only=off' });
-    await admin.connect();
-    await admin
-      .query('DO $$ BEGIN EXECUTE format($f$ALTER DATABASE %I RESET default_transaction_read_only$f$, current_database()); END $$')
-      .finally(() => admin.end());
-    await dropSessions(databaseUrl);
+    await setDatabaseReadOnly(databaseUrl, false);
     await waitUntil('both messages to be applied once the database takes writes', async () => (await applied(databaseUrl, 'after-it')) === 1, {
       timeoutMs: 60_000,
       intervalMs: 500,

@@ -41,3 +41,20 @@ export async function query<T = any>(url: string, sql: string, params: unknown[]
     await client.end();
   }
 }
+
+/**
+ * Makes the database read-only (or writable again) for every session, as a failover does to the server its
+ * address leads to: the setting is the database's, and its open sessions are ended, so pools connect again.
+ */
+export async function setDatabaseReadOnly(url: string, readOnly: boolean): Promise<void> {
+  // a session that asks for writes at connect, as an operator's would: the database's setting would deny it DDL too
+  const admin = new Client({ connectionString: url, options: '-c default_transaction_read_only=off' });
+  await admin.connect();
+  try {
+    const change = readOnly ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only';
+    await admin.query(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I ${change}', current_database()); END $$`);
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { DataSource } from 'typeorm';
 import { KafkaProbeService, MESSAGING_OPTIONS, MessagingOptions, OutboxRelayService } from '@app/messaging';
 
 /**
@@ -10,7 +11,7 @@ import { KafkaProbeService, MESSAGING_OPTIONS, MessagingOptions, OutboxRelayServ
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly db: TypeOrmHealthIndicator,
+    private readonly dataSource: DataSource,
     private readonly indicators: HealthIndicatorService,
     private readonly kafka: KafkaProbeService,
     private readonly relay: OutboxRelayService,
@@ -26,7 +27,26 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 2000 }), () => this.kafkaCheck(), () => this.outboxCheck()]);
+    return this.health.check([() => this.databaseCheck(), () => this.kafkaCheck(), () => this.outboxCheck()]);
+  }
+
+  /**
+   * The database answers within 2 s and takes writes: a server that is read-only (a standby, a failover
+   * under way, default_transaction_read_only set) answers every write with an error, so the service
+   * cannot do its work, although a ping would pass.
+   */
+  private async databaseCheck() {
+    const check = this.indicators.check('database');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the database did not answer within 2 s')), 2000)));
+      const [row] = await Promise.race([this.dataSource.query(`SELECT current_setting('transaction_read_only') AS read_only`), timeout]);
+      return row.read_only === 'on' ? check.down({ error: 'the database takes no writes (read-only: a standby, or a failover under way)' }) : check.up();
+    } catch (err) {
+      return check.down({ error: (err as Error).message });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async kafkaCheck() {
