@@ -87,6 +87,7 @@ function javaArgs(dir, mainClass, args) {
     '-XX:+UseG1GC',
     '-XX:MaxGCPauseMillis=20',
     '-Djava.awt.headless=true',
+    ...(process.env.KAFKA_JVM_OPTS ?? '').split(/\s+/).filter(Boolean),
     `-Dkafka.logs.dir=${dir}`,
     `-Dlog4j.configuration=file:${path.join(dir, 'log4j.properties')}`,
     '-cp',

@@ -25,7 +25,7 @@ const APP_CONFIG: Record<AppName, { file: string; className: string; port: numbe
 };
 
 /** Variables of the local launcher (npm start / infra/cli.js), not of a config class. */
-const LAUNCHER_VARIABLES = ['DATABASE_URL', 'KAFKA_PORT', 'PG_PORT', 'INFRA_DIR'];
+const LAUNCHER_VARIABLES = ['DATABASE_URL', 'KAFKA_PORT', 'PG_PORT', 'INFRA_DIR', 'KAFKA_JVM_OPTS', 'APP_NODE_ARGS'];
 
 type Env = Record<string, string>;
 interface ComposeService {
