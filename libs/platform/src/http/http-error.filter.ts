@@ -70,6 +70,8 @@ export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    // the Kafka transport inherits this filter (inheritAppConfig): a handler's error must reach the inbox
+    // consumer, which rolls its batch back and retries or dead-letters the message (inbox.int-spec checks it)
     if (host.getType() !== 'http') throw exception;
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = toErrorResponse(exception);
