@@ -7,7 +7,7 @@ import { OrderDeadline } from './order-deadline.service';
 const MIN = 60_000;
 
 /** A deadline service whose broker answers as told, and which records the cutoff each scan asks for. */
-function deadlineWith(answers: boolean[]) {
+function deadlineWith(answers: Partial<KafkaProbe>[]) {
   const cutoffs: number[] = [];
   const orders = {
     findOpenPlacedBefore: async (cutoff: Date) => {
@@ -16,7 +16,7 @@ function deadlineWith(answers: boolean[]) {
     },
   } as unknown as OrdersRepository;
   const kafka = {
-    probe: async (): Promise<KafkaProbe> => ({ brokerReachable: answers.shift() ?? true, consumer: 'connected' }),
+    probe: async (): Promise<KafkaProbe> => ({ brokerReachable: true, consumer: 'connected', ...answers.shift() }),
   } as unknown as KafkaProbeService;
   const deadline = new OrderDeadline(
     { ORDER_DEADLINE_SECONDS: 30 * 60, DATABASE_URL: 'postgres://unused' } as OrdersConfig,
@@ -27,25 +27,25 @@ function deadlineWith(answers: boolean[]) {
   return { deadline, cutoffs };
 }
 
-describe('the order deadline pauses while Kafka is unreachable', () => {
-  it('counts the time from the last check that found Kafka to the first that finds it again as a stall', async () => {
-    const { deadline, cutoffs } = deadlineWith([true, false, false, true]);
+describe('the order deadline pauses while Kafka is unusable', () => {
+  it('counts the time from the last check that found the broker to the first that finds it again as a stall', async () => {
+    const { deadline, cutoffs } = deadlineWith([{}, { brokerReachable: false }, { brokerReachable: false }, {}]);
     const t0 = Date.now();
-    expect(await deadline.checkBroker(t0 + 40 * MIN)).toBe(true);
-    expect(await deadline.checkBroker(t0 + 41 * MIN)).toBe(false);
-    expect(await deadline.checkBroker(t0 + 50 * MIN)).toBe(false);
-    expect(await deadline.checkBroker(t0 + 51 * MIN)).toBe(true);
+    expect(await deadline.checkKafka(t0 + 40 * MIN)).toBe(true);
+    expect(await deadline.checkKafka(t0 + 41 * MIN)).toBe(false);
+    expect(await deadline.checkKafka(t0 + 50 * MIN)).toBe(false);
+    expect(await deadline.checkKafka(t0 + 51 * MIN)).toBe(true);
 
     await deadline.expireOverdue(new Date(t0 + 70 * MIN));
     // 30 minutes of running time back from minute 70 skip the 11 minutes from 40 to 51
     expect(cutoffs).toEqual([t0 + 29 * MIN]);
   });
 
-  it('cancels nothing before the process has run for a whole deadline, outages not counted', async () => {
-    const { deadline, cutoffs } = deadlineWith([false, true]);
+  it('counts a crashed consumer as a stall too, and cancels nothing before the process has run for a whole deadline', async () => {
+    const { deadline, cutoffs } = deadlineWith([{ consumer: 'crashed' }, {}]);
     const t0 = Date.now();
-    await deadline.checkBroker(t0 + 10 * MIN);
-    await deadline.checkBroker(t0 + 25 * MIN);
+    await deadline.checkKafka(t0 + 10 * MIN);
+    await deadline.checkKafka(t0 + 25 * MIN);
     expect(await deadline.expireOverdue(new Date(t0 + 40 * MIN))).toBe(0);
     expect(cutoffs).toEqual([]); // not even asked: 15 minutes of running time so far
     await deadline.expireOverdue(new Date(t0 + 55 * MIN));

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
-import { KafkaProbeService } from '@app/messaging';
+import { kafkaUsable, KafkaProbeService } from '@app/messaging';
 import { DomainError } from '@app/platform';
 import { OrdersConfig } from '../config';
 import { addStall, overdueCutoff, Stall } from '../domain/saga-clock';
@@ -29,8 +29,8 @@ const SCAN_LOCK_KEY = `hashtextextended('orders:deadline-scan', 0)`;
  * overdue orders and queue on their row locks. The cancel still locks the order and re-checks its status.
  * The deadline only counts time in which the saga could run, as this process sees it: not the time before
  * it started (after an outage of orders itself, the events its orders wait for may still be unread in its
- * own topics), nor time in which it found the Kafka broker unreachable (its events wait in its outbox, and
- * the replies in the other services'). Those orders are not stuck, and are finished once the saga runs again.
+ * own topics), nor time in which it found Kafka unusable: the broker unreachable or its own consumer down
+ * (its events wait in its outbox, and the replies in the other services' or in its topics). Those orders are not stuck, and are finished once the saga runs again.
  */
 @Injectable()
 export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -40,11 +40,11 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
-  /** Spans in which the saga could not run: before this process started, and while Kafka was unreachable. */
+  /** Spans in which the saga could not run: before this process started, and while Kafka was unusable. */
   private readonly stalls: Stall[] = [{ from: -Infinity, to: Date.now() }];
-  /** When Kafka was last found reachable (or the process started): an unreachable broker is taken as down since. */
-  private lastReachableAt = Date.now();
-  private brokerDownSince: number | null = null;
+  /** When Kafka was last found usable (or the process started): an unusable Kafka is taken as down since. */
+  private lastUsableAt = Date.now();
+  private kafkaDownSince: number | null = null;
 
   /** Scans this instance skipped because another replica was scanning. */
   readonly stats = { scansSkipped: 0 };
@@ -63,7 +63,7 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
 
   onApplicationBootstrap(): void {
     this.stalls.splice(0, this.stalls.length, { from: -Infinity, to: Date.now() });
-    this.lastReachableAt = Date.now();
+    this.lastUsableAt = Date.now();
     if (this.deadlineMs > 0) this.schedule();
   }
 
@@ -74,27 +74,29 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * Asks whether Kafka can be reached (readiness' probe): while it cannot, the deadline is paused (the time
-   * since it was last reached counts as a stall) and nothing is cancelled. Returns whether it was reachable.
+   * Asks readiness' probe whether Kafka is usable (the broker answers, this service's consumer is not
+   * down): while it is not, the deadline is paused (the time since it last was counts as a stall) and
+   * nothing is cancelled. Returns whether it was usable.
    */
-  async checkBroker(now = Date.now()): Promise<boolean> {
+  async checkKafka(now = Date.now()): Promise<boolean> {
     if (!this.kafka) return true;
     const probe = await this.kafka.probe();
-    if (!probe.brokerReachable) {
-      addStall(this.stalls, { from: this.lastReachableAt, to: now });
-      if (this.brokerDownSince === null) {
-        this.brokerDownSince = this.lastReachableAt;
-        this.logger.warn(`Kafka is unreachable (${probe.error ?? 'no broker'}): the orders' deadline is paused until it is back`);
+    if (!kafkaUsable(probe)) {
+      addStall(this.stalls, { from: this.lastUsableAt, to: now });
+      if (this.kafkaDownSince === null) {
+        this.kafkaDownSince = this.lastUsableAt;
+        const why = probe.brokerReachable ? `its consumer is ${probe.consumer}` : (probe.error ?? 'no broker');
+        this.logger.warn(`Kafka is unusable (${why}): the orders' deadline is paused until it is back`);
       }
       return false;
     }
-    if (this.brokerDownSince !== null) {
-      addStall(this.stalls, { from: this.lastReachableAt, to: now });
-      const seconds = Math.round((now - this.brokerDownSince) / 1000);
-      this.logger.log(`Kafka is reachable again: the orders' deadline counts again, ${seconds} s later for the orders open meanwhile`);
-      this.brokerDownSince = null;
+    if (this.kafkaDownSince !== null) {
+      addStall(this.stalls, { from: this.lastUsableAt, to: now });
+      const seconds = Math.round((now - this.kafkaDownSince) / 1000);
+      this.logger.log(`Kafka is usable again: the orders' deadline counts again, ${seconds} s later for the orders open meanwhile`);
+      this.kafkaDownSince = null;
     }
-    this.lastReachableAt = Math.max(this.lastReachableAt, now);
+    this.lastUsableAt = Math.max(this.lastUsableAt, now);
     return true;
   }
 
@@ -159,8 +161,8 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
     if (this.stopped) return;
     const interval = Math.min(60_000, Math.max(1000, this.deadlineMs / 4));
     this.timer = setTimeout(() => {
-      this.running = this.checkBroker()
-        .then((reachable) => (reachable ? this.expireOverdue() : 0))
+      this.running = this.checkKafka()
+        .then((usable) => (usable ? this.expireOverdue() : 0))
         .catch((err) => this.logger.warn(`deadline scan failed (${(err as Error).message}); trying again`))
         .finally(() => this.schedule());
     }, interval);

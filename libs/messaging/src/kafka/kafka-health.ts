@@ -12,8 +12,17 @@ export class KafkaServerRef {
 
 export interface KafkaProbe {
   brokerReachable: boolean;
+  /** The consumer's last state (Nest's Kafka status, or 'not started'). */
   consumer: string;
   error?: string;
+}
+
+/** Consumer states in which the service takes in no events (between them it is connecting or consuming). */
+const CONSUMER_DOWN = ['crashed', 'stopped', 'disconnected'];
+
+/** Whether the service can do its Kafka work: the broker answers and its consumer is not down. */
+export function kafkaUsable(probe: KafkaProbe): boolean {
+  return probe.brokerReachable && !CONSUMER_DOWN.includes(probe.consumer);
 }
 
 /** Answers "can this service talk to Kafka right now?" quickly, without blocking on retries. */

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
-import { KafkaProbeService, MESSAGING_OPTIONS, MessagingOptions, OutboxRelayService } from '@app/messaging';
+import { kafkaUsable, KafkaProbeService, MESSAGING_OPTIONS, MessagingOptions, OutboxRelayService } from '@app/messaging';
 
 /**
  * `/health/live`: the process answers (restart it if not). `/health/ready`: it can do its work
@@ -52,8 +52,7 @@ export class HealthController {
   private async kafkaCheck() {
     const check = this.indicators.check('kafka');
     const probe = await this.kafka.probe();
-    const consumerOk = !['crashed', 'stopped', 'disconnected'].includes(probe.consumer);
-    return probe.brokerReachable && consumerOk
+    return kafkaUsable(probe)
       ? check.up({ consumer: probe.consumer })
       : check.down({ consumer: probe.consumer, error: probe.error ?? `consumer ${probe.consumer}` });
   }
