@@ -6,7 +6,11 @@ import { DomainError } from '@app/platform';
 import { Order } from '../domain/order';
 import { OrdersRepository } from '../persistence/orders.repository';
 
-/** A new order and the OrderPlaced event that announces it. */
+/**
+ * A new order and the OrderPlaced event that announces it, built from a `POST /orders` body that passed
+ * validation: the outbox does not check the event again (PlaceOrderRequest's rules are OrderPlacedV1's,
+ * which `orders.dto.spec.ts` holds them to).
+ */
 export interface Placement {
   order: Order;
   event: OrderPlacedV1;
@@ -125,7 +129,13 @@ export class OrderIntake {
   async write(tx: EntityManager, placements: Placement[]): Promise<void> {
     const events = await this.outbox.enqueue(
       tx,
-      placements.map(({ order, event }) => ({ data: event, orderId: order.id, correlationId: order.correlationId, occurredAt: order.createdAt })),
+      placements.map(({ order, event }) => ({
+        data: event,
+        orderId: order.id,
+        correlationId: order.correlationId,
+        occurredAt: order.createdAt,
+        prevalidated: true,
+      })),
     );
     for (let i = 0; i < placements.length; i++) {
       const { order } = placements[i];

@@ -27,6 +27,7 @@ export class PlaceOrderService {
     private readonly intake: OrderIntake,
   ) {}
 
+  /** `request` has passed validation (the global ValidationPipe), so its OrderPlaced is not checked again. */
   async place(request: PlaceOrderRequest, idempotencyKey?: string, correlationId?: string, now = new Date()): Promise<PlaceOrderResult> {
     const order: Order = {
       id: randomUUID(),
