@@ -33,4 +33,4 @@ ARG APP=orders
 ENV APP=${APP}
 
 USER node
-CMD ["sh", "-c", "if [ ! -f \"dist/apps/$APP/main.js\" ]; then echo \"APP must be orders, inventory or shipping (got '$APP')\" >&2; exit 64; fi; exec node \"dist/apps/$APP/main.js\""]
+CMD ["sh", "-c", "if [ ! -f \"dist/apps/$APP/main.js\" ]; then echo \"APP must be orders, inventory or shipping (got '$APP')\" >&2; exit 64; fi; exec node --max-semi-space-size=64 \"dist/apps/$APP/main.js\""]

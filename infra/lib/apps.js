@@ -41,12 +41,22 @@ function appEnv(state, app, extra = {}) {
   return { ...process.env, ...envFor(state, app.name), PORT: String(app.port), ...extra };
 }
 
+/**
+ * node's flags for every app. A young generation of 64 MB semi-spaces (Node 20 has 16): in a burst of
+ * orders, requests in flight and consumer batches outlive a small one's scavenges, and are copied and
+ * promoted. Measured in intake bursts with the saga running (three alternating runs, README): 5% more
+ * orders/s, 3-10% less CPU per order in the three apps, for about 80 MB more peak RSS in orders. The
+ * Dockerfile starts the apps with the same flag.
+ */
+const APP_NODE_DEFAULTS = ['--enable-source-maps', '--max-semi-space-size=64'];
+
 /** Starts an app from its bundle; output goes to `logFile` (or is inherited). */
 function startApp(app, env, logFile) {
   const out = logFile ? fs.openSync(logFile, 'a') : 'inherit';
-  // APP_NODE_ARGS passes extra flags to the apps' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them)
+  // APP_NODE_ARGS passes extra flags to the apps' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them);
+  // they come after the defaults, so a flag given there wins
   const extraArgs = (env.APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, ['--enable-source-maps', ...extraArgs, path.join(ROOT, 'dist', 'apps', app.name, 'main.js')], {
+  const child = spawn(process.execPath, [...APP_NODE_DEFAULTS, ...extraArgs, path.join(ROOT, 'dist', 'apps', app.name, 'main.js')], {
     cwd: ROOT,
     env,
     stdio: ['ignore', out, out],
