@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEnvelope, headersOf, OrderCancelledV1, OrderPlacedV1, Topics } from '@app/contracts';
-import { createDatabase, dropDatabase, produce, query, readTopics, RunningApp, sharedInfra, startInProcess, uniqueTopicPrefix, waitUntil } from '@app/testing';
+import { produce, query, readTopics, serviceForSuite, waitUntil } from '@app/testing';
 import { MAX_STOCK_UNITS } from '../src/application/catalog.service';
 import { inventoryService } from '../src/inventory.service';
 
@@ -19,25 +19,9 @@ function orderPlaced(orderId: string, lines: OrderPlacedV1['lines']): EventEnvel
 }
 
 describe('an event on a contracts topic reaches an @EventPattern handler (real Kafka, real PostgreSQL)', () => {
-  const { brokers } = sharedInfra();
-  const prefix = uniqueTopicPrefix();
-  let databaseUrl: string;
-  let inventory: RunningApp;
-
-  beforeAll(async () => {
-    databaseUrl = await createDatabase('inventory');
-    inventory = await startInProcess(inventoryService, {
-      DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: brokers,
-      KAFKA_TOPIC_PREFIX: prefix,
-      ADMIN_TOKEN: 'test-admin-token-0123456789',
-    });
-  });
-
-  afterAll(async () => {
-    await inventory?.close();
-    await dropDatabase(databaseUrl);
-  });
+  const suite = serviceForSuite(inventoryService, { ADMIN_TOKEN: 'test-admin-token-0123456789' });
+  const { brokers, prefix } = suite;
+  const q = (sql: string, params?: unknown[]) => query(suite.databaseUrl, sql, params);
 
   it('an OrderPlaced that arrives after its order was cancelled (replayed from the dead-letter topic) reserves nothing', async () => {
     const orderId = randomUUID();
@@ -54,21 +38,17 @@ describe('an event on a contracts topic reaches an @EventPattern handler (real K
         shippingAddress: { name: 'Ada', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
       },
     };
-    const [before] = await query(databaseUrl, `SELECT available, reserved FROM products WHERE sku = 'KB-001'`);
+    const [before] = await q(`SELECT available, reserved FROM products WHERE sku = 'KB-001'`);
     const topic = `${prefix}${Topics.OrdersEvents}`;
     await produce(brokers, topic, [{ key: orderId, value: JSON.stringify(cancelled), headers: headersOf(cancelled) }]);
-    await waitUntil('the cancellation to be recorded', () =>
-      query(databaseUrl, 'SELECT 1 FROM inbox WHERE event_id = $1', [cancelled.id]).then((r) => r.length > 0),
-    );
+    await waitUntil('the cancellation to be recorded', () => q('SELECT 1 FROM inbox WHERE event_id = $1', [cancelled.id]).then((r) => r.length > 0));
     await produce(brokers, topic, [{ key: orderId, value: JSON.stringify(placed), headers: headersOf(placed) }]);
-    await waitUntil('the late OrderPlaced to be consumed', () =>
-      query(databaseUrl, 'SELECT 1 FROM inbox WHERE event_id = $1', [placed.id]).then((r) => r.length > 0),
-    );
+    await waitUntil('the late OrderPlaced to be consumed', () => q('SELECT 1 FROM inbox WHERE event_id = $1', [placed.id]).then((r) => r.length > 0));
 
-    expect(await query(databaseUrl, 'SELECT status, lines, total_cents FROM reservations WHERE order_id = $1', [orderId])).toEqual([
+    expect(await q('SELECT status, lines, total_cents FROM reservations WHERE order_id = $1', [orderId])).toEqual([
       { status: 'RELEASED', lines: [], total_cents: '0' },
     ]);
-    expect(await query(databaseUrl, `SELECT available, reserved FROM products WHERE sku = 'KB-001'`)).toEqual([before]);
+    expect(await q(`SELECT available, reserved FROM products WHERE sku = 'KB-001'`)).toEqual([before]);
     const published = await readTopics(brokers, [`${prefix}${Topics.InventoryEvents}`], { idleMs: 1500, timeoutMs: 10_000 });
     expect(published.filter((m) => m.key!.toString() === orderId)).toEqual([]);
   });
@@ -76,15 +56,15 @@ describe('an event on a contracts topic reaches an @EventPattern handler (real K
   it('OrderPlaced on orders.events becomes a reservation in the inventory database and StockReserved on inventory.events', async () => {
     const orderId = randomUUID();
     const envelope = orderPlaced(orderId, [{ sku: 'KB-001', quantity: 3 }]);
-    const [before] = await query(databaseUrl, `SELECT available, reserved FROM products WHERE sku = 'KB-001'`);
+    const [before] = await q(`SELECT available, reserved FROM products WHERE sku = 'KB-001'`);
 
     await produce(brokers, `${prefix}${Topics.OrdersEvents}`, [{ key: orderId, value: JSON.stringify(envelope), headers: headersOf(envelope) }]);
 
     const [reservation] = await waitUntil('the reservation row', () =>
-      query(databaseUrl, 'SELECT status, total_cents FROM reservations WHERE order_id = $1', [orderId]).then((r) => r[0] && r),
+      q('SELECT status, total_cents FROM reservations WHERE order_id = $1', [orderId]).then((r) => r[0] && r),
     );
     expect(reservation).toEqual({ status: 'RESERVED', total_cents: String(3 * 8999) });
-    const [after] = await query(databaseUrl, `SELECT available, reserved FROM products WHERE sku = 'KB-001'`);
+    const [after] = await q(`SELECT available, reserved FROM products WHERE sku = 'KB-001'`);
     expect(after).toEqual({ available: before.available - 3, reserved: before.reserved + 3 });
 
     const published = await readTopics(brokers, [`${prefix}${Topics.InventoryEvents}`], { expected: 1 });
@@ -107,7 +87,7 @@ describe('an event on a contracts topic reaches an @EventPattern handler (real K
       { sku: 'MS-001', quantity: 1 },
       { sku: 'CBL-USB-C', quantity: 700 },
     ]);
-    const [before] = await query(databaseUrl, `SELECT available, reserved FROM products WHERE sku = 'CBL-USB-C'`);
+    const [before] = await q(`SELECT available, reserved FROM products WHERE sku = 'CBL-USB-C'`);
     await produce(brokers, `${prefix}${Topics.OrdersEvents}`, [{ key: orderId, value: JSON.stringify(envelope), headers: headersOf(envelope) }]);
 
     const published = await waitUntil(
@@ -130,7 +110,7 @@ describe('an event on a contracts topic reaches an @EventPattern handler (real K
         totalCents: 1300 * 999 + 2999,
       },
     });
-    expect(await query(databaseUrl, `SELECT available, reserved FROM products WHERE sku = 'CBL-USB-C'`)).toEqual([
+    expect(await q(`SELECT available, reserved FROM products WHERE sku = 'CBL-USB-C'`)).toEqual([
       { available: before.available - 1300, reserved: before.reserved + 1300 },
     ]);
     const dead = await readTopics(brokers, [`${prefix}${Topics.OrdersEvents}.dlt`], { idleMs: 500, timeoutMs: 2000 }).catch(() => []);
@@ -139,16 +119,16 @@ describe('an event on a contracts topic reaches an @EventPattern handler (real K
   it('stock received past the most one product can hold is a 409 naming the limit, and changes nothing', async () => {
     const headers = { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' };
     const receive = (sku: string, quantity: number) =>
-      fetch(`${inventory.url}/products/${sku}/stock`, { method: 'POST', headers, body: JSON.stringify({ quantity }) }).then(async (r) => ({
+      fetch(`${suite.running.url}/products/${sku}/stock`, { method: 'POST', headers, body: JSON.stringify({ quantity }) }).then(async (r) => ({
         status: r.status,
         body: await r.json(),
       }));
-    expect((await fetch(`${inventory.url}/products/FULL-1`, { method: 'PUT', headers, body: JSON.stringify({ name: 'Full', priceCents: 1 }) })).status).toBe(
-      200,
-    );
+    expect(
+      (await fetch(`${suite.running.url}/products/FULL-1`, { method: 'PUT', headers, body: JSON.stringify({ name: 'Full', priceCents: 1 }) })).status,
+    ).toBe(200);
     // as if it had taken 2,147 receipts of a million units already (the columns are int4)
     const nearlyFull = MAX_STOCK_UNITS - 500_000;
-    await query(databaseUrl, `UPDATE products SET available = $1, received = $1 WHERE sku = 'FULL-1'`, [nearlyFull]);
+    await q(`UPDATE products SET available = $1, received = $1 WHERE sku = 'FULL-1'`, [nearlyFull]);
 
     const refused = await receive('FULL-1', 1_000_000);
     expect(refused).toEqual({
@@ -160,9 +140,7 @@ describe('an event on a contracts topic reaches an @EventPattern handler (real K
         message: `product FULL-1 has received ${nearlyFull} units; 1000000 more would pass the most one product can hold (${MAX_STOCK_UNITS})`,
       },
     });
-    expect(await query(databaseUrl, `SELECT available, received FROM products WHERE sku = 'FULL-1'`)).toEqual([
-      { available: nearlyFull, received: nearlyFull },
-    ]);
+    expect(await q(`SELECT available, received FROM products WHERE sku = 'FULL-1'`)).toEqual([{ available: nearlyFull, received: nearlyFull }]);
     // up to the limit itself is fine; an unknown product is still a 404
     expect(await receive('FULL-1', 500_000)).toMatchObject({ status: 201, body: { available: MAX_STOCK_UNITS, received: MAX_STOCK_UNITS } });
     expect(await receive('NO-SUCH-SKU', 1)).toMatchObject({ status: 404, body: { code: 'PRODUCT_NOT_FOUND' } });

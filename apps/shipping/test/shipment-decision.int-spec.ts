@@ -1,25 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EventEnvelope, OrderPlacedV1, ShipmentScheduledV1, StockReservedV1, Topics } from '@app/contracts';
-import { createDatabase, dropDatabase, query, readTopics, RunningApp, sharedInfra, startInProcess, uniqueTopicPrefix, waitUntil } from '@app/testing';
+import { query, readTopics, serviceForSuite, waitUntil } from '@app/testing';
 import { ShipmentsService } from '../src/application/shipments.service';
 import { shippingService } from '../src/shipping.service';
 
 describe("shipping decides an order's shipment once, when two transactions complete what it knows at once (real PostgreSQL, real Kafka)", () => {
-  const { brokers } = sharedInfra();
-  const prefix = uniqueTopicPrefix();
-  let databaseUrl: string;
-  let shipping: RunningApp;
-
-  beforeAll(async () => {
-    databaseUrl = await createDatabase('shipping');
-    shipping = await startInProcess(shippingService, { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix });
-  });
-
-  afterAll(async () => {
-    await shipping?.close();
-    await dropDatabase(databaseUrl);
-  });
+  const suite = serviceForSuite(shippingService);
 
   it("the transaction that waited for the first one's lock on the order schedules nothing: one shipment, one ShipmentScheduled", async () => {
     const orderId = randomUUID();
@@ -41,8 +28,8 @@ describe("shipping decides an order's shipment once, when two transactions compl
     });
     const reserved = () =>
       envelope<StockReservedV1>(StockReservedV1.type, { lines: [{ sku: 'KB-001', quantity: 1, unitPriceCents: 8999 }], totalCents: 8999, currency: 'EUR' });
-    const service = shipping.app.get(ShipmentsService);
-    const dataSource = shipping.app.get(DataSource);
+    const service = suite.running.app.get(ShipmentsService);
+    const dataSource = suite.running.app.get(DataSource);
     await dataSource.transaction((tx) => service.onOrderPlaced(tx, placed));
 
     // the first knows the destination and the reservation: it schedules, and holds the order's request row
@@ -55,7 +42,8 @@ describe("shipping decides an order's shipment once, when two transactions compl
       const second = dataSource.transaction((tx) => service.onStockReserved(tx, reserved()));
       await waitUntil(
         "the second transaction to wait for the first one's lock",
-        async () => (await query(databaseUrl, `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).length > 0,
+        async () =>
+          (await query(suite.databaseUrl, `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).length > 0,
       );
       await first.commitTransaction();
       await second;
@@ -64,8 +52,8 @@ describe("shipping decides an order's shipment once, when two transactions compl
       await first.release();
     }
 
-    expect(await query(databaseUrl, 'SELECT status FROM shipments WHERE order_id = $1', [orderId])).toEqual([{ status: 'SCHEDULED' }]);
-    const published = await readTopics(brokers, [`${prefix}${Topics.ShippingEvents}`], { idleMs: 1500, timeoutMs: 15_000 });
+    expect(await query(suite.databaseUrl, 'SELECT status FROM shipments WHERE order_id = $1', [orderId])).toEqual([{ status: 'SCHEDULED' }]);
+    const published = await readTopics(suite.brokers, [`${suite.prefix}${Topics.ShippingEvents}`], { idleMs: 1500, timeoutMs: 15_000 });
     const scheduled = published.filter((m) => m.key?.toString() === orderId).map((m) => JSON.parse(m.value!.toString()).type);
     expect(scheduled).toEqual([ShipmentScheduledV1.type]);
   });

@@ -11,6 +11,7 @@ import {
   query,
   readTopics,
   RunningApp,
+  serviceForSuite,
   setDatabaseReadOnly,
   sharedInfra,
   startInProcess,
@@ -38,29 +39,17 @@ const applied = (url: string, reason: string) =>
   query(url, 'SELECT applied_count FROM effects WHERE reason = $1', [reason]).then((r) => r[0]?.applied_count as number | undefined);
 
 describe('inbox consumer (real Kafka, real PostgreSQL)', () => {
-  const { brokers } = sharedInfra();
-  const prefix = uniqueTopicPrefix();
-  const topic = `${prefix}${Topics.OrdersEvents}`;
-  let databaseUrl: string;
-  let probe: RunningApp;
-
-  beforeAll(async () => {
-    databaseUrl = await createDatabase('probe');
-    probe = await startInProcess(probeService, { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: prefix });
-  });
-
-  afterAll(async () => {
-    await probe?.close();
-    await dropDatabase(databaseUrl);
-  });
+  const suite = serviceForSuite(probeService);
+  const { brokers } = suite;
+  const topic = `${suite.prefix}${Topics.OrdersEvents}`;
 
   it('a duplicate delivery is acknowledged and changes nothing', async () => {
     const orderId = randomUUID();
     const first = envelope(orderId, 'dup-1');
     await send(brokers, topic, orderId, [JSON.stringify(first), JSON.stringify(first), JSON.stringify(envelope(orderId, 'dup-after'))]);
-    await waitUntil('the event after the duplicate to be applied', () => applied(databaseUrl, 'dup-after'));
-    expect(await applied(databaseUrl, 'dup-1')).toBe(1);
-    expect(await query(databaseUrl, 'SELECT count(*)::int AS n FROM inbox WHERE event_id = $1', [first.id])).toEqual([{ n: 1 }]);
+    await waitUntil('the event after the duplicate to be applied', () => applied(suite.databaseUrl, 'dup-after'));
+    expect(await applied(suite.databaseUrl, 'dup-1')).toBe(1);
+    expect(await query(suite.databaseUrl, 'SELECT count(*)::int AS n FROM inbox WHERE event_id = $1', [first.id])).toEqual([{ n: 1 }]);
   });
 
   it('poison messages go to the dead-letter topic with their origin and error, and the partition moves on', async () => {
@@ -73,7 +62,7 @@ describe('inbox consumer (real Kafka, real PostgreSQL)', () => {
       JSON.stringify(envelope(orderId, 'after-poison')),
     ];
     const placed = await send(brokers, topic, orderId, values);
-    await waitUntil('the valid message after the poison to be applied', () => applied(databaseUrl, 'after-poison'));
+    await waitUntil('the valid message after the poison to be applied', () => applied(suite.databaseUrl, 'after-poison'));
 
     const dead = await readTopics(brokers, [`${topic}.dlt`], { expected: 4 });
     const headers = dead.map((m) => Object.fromEntries(Object.entries(m.headers!).map(([k, v]) => [k, v!.toString()])));
@@ -87,7 +76,7 @@ describe('inbox consumer (real Kafka, real PostgreSQL)', () => {
     }
     expect(headers[1][DeadLetterHeaders.ErrorMessage]).toMatch(/reason must be shorter than or equal to 500 characters/);
     expect(dead.map((m) => m.value!.toString())).toEqual(values.slice(0, 4)); // the original bytes, untouched
-    expect(await query(databaseUrl, 'SELECT count(*)::int AS n FROM effects WHERE order_id = $1', [orderId])).toEqual([{ n: 1 }]);
+    expect(await query(suite.databaseUrl, 'SELECT count(*)::int AS n FROM effects WHERE order_id = $1', [orderId])).toEqual([{ n: 1 }]);
   });
 });
 

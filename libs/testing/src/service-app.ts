@@ -5,6 +5,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { INestApplication } from '@nestjs/common';
 import { BaseConfig, createServiceApp, loadConfig, ServiceDefinition } from '@app/platform';
 import { waitUntil } from './wait';
+import { createDatabase, dropDatabase, sharedInfra, uniqueTopicPrefix } from './environment';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -21,6 +22,35 @@ export async function startInProcess<C extends BaseConfig>(def: ServiceDefinitio
   await app.startAllMicroservices();
   await app.listen(0, '127.0.0.1');
   return { app, url: await app.getUrl(), close: () => app.close() };
+}
+
+/** A service a Jest suite runs in process: set up by the suite's `beforeAll`, torn down by its `afterAll`. */
+export interface SuiteService {
+  readonly brokers: string;
+  /** The topic prefix of this suite (topics of its own on the shared broker). */
+  readonly prefix: string;
+  /** The service's own database (set in `beforeAll`). */
+  databaseUrl: string;
+  running: RunningApp;
+}
+
+/**
+ * Registers, in the calling `describe`, a `beforeAll` that starts the service in process on a database
+ * of its own (named after the service) and topics of its own prefix on the shared broker, with `env` on
+ * top, and an `afterAll` that closes it and drops the database.
+ */
+export function serviceForSuite<C extends BaseConfig>(def: ServiceDefinition<C>, env: Record<string, string> = {}): SuiteService {
+  const { brokers } = sharedInfra();
+  const suite: SuiteService = { brokers, prefix: uniqueTopicPrefix(), databaseUrl: '', running: undefined as unknown as RunningApp };
+  beforeAll(async () => {
+    suite.databaseUrl = await createDatabase(def.service);
+    suite.running = await startInProcess(def, { DATABASE_URL: suite.databaseUrl, KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: suite.prefix, ...env });
+  });
+  afterAll(async () => {
+    await suite.running?.close();
+    if (suite.databaseUrl) await dropDatabase(suite.databaseUrl);
+  });
+  return suite;
 }
 
 export interface SpawnedService {
