@@ -1,5 +1,5 @@
-import { IsInt, Max, Min } from 'class-validator';
-import { BaseConfig, ToInt } from '@app/platform';
+import { IsBoolean, IsInt, Max, Min } from 'class-validator';
+import { BaseConfig, ToBool, ToInt } from '@app/platform';
 
 /** orders: the shared settings and the saga deadline; see .env.example. */
 export class OrdersConfig extends BaseConfig {
@@ -15,6 +15,15 @@ export class OrdersConfig extends BaseConfig {
   @Min(0)
   @Max(604800)
   ORDER_DEADLINE_SECONDS = 1800;
+
+  /**
+   * Cancel an order as soon as one of its events is dead-lettered by any service of the saga (the step it
+   * carried will never happen), instead of at its deadline. Off: such orders wait for the deadline, e.g.
+   * while an operator replays dead letters by hand.
+   */
+  @ToBool()
+  @IsBoolean({ message: 'CANCEL_ON_DEAD_LETTER must be true or false' })
+  CANCEL_ON_DEAD_LETTER = true;
 
   /**
    * Place-order transactions in flight at once (keep it below DB_POOL_SIZE: consumers and reads

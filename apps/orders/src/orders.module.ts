@@ -12,6 +12,8 @@ import { OrderDeadline } from './application/order-deadline.service';
 import { ORDER_INTAKE_OPTIONS, OrderIntake } from './application/order-intake';
 import { OrdersController } from './http/orders.controller';
 import { OrderEventsConsumer } from './consumers/order-events.consumer';
+import { DeadLetterConsumer } from './consumers/dead-letter.consumer';
+import { DeadLetteredOrders } from './application/dead-lettered-order.service';
 
 @Module({})
 export class OrdersModule {
@@ -26,7 +28,7 @@ export class OrdersModule {
           migrations: [Orders1732300000100],
         }),
       ],
-      controllers: [OrdersController, OrderEventsConsumer],
+      controllers: [OrdersController, OrderEventsConsumer, ...(config.CANCEL_ON_DEAD_LETTER ? [DeadLetterConsumer] : [])],
       providers: [
         OrdersRepository,
         OrderIntake,
@@ -37,6 +39,7 @@ export class OrdersModule {
         OrderQueries,
         ApplyOrderEvent,
         OrderDeadline,
+        DeadLetteredOrders,
       ],
     };
   }

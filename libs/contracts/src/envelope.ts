@@ -40,6 +40,39 @@ export const DeadLetterHeaders = {
   FailedAt: 'dlt-failed-at',
 } as const;
 
+/** What a dead-letter topic's message says about the message it copies (see DeadLetterHeaders). */
+export interface DeadLetter {
+  /** The message key, which for every event of ours is its order's id (null when it had none). */
+  key: string | null;
+  /** The service whose consumer gave up on the message. */
+  consumer: string;
+  errorCode: string;
+  errorMessage: string;
+  /** From the original's headers, when it had them (a message that is not our envelope may not). */
+  eventType: string | null;
+  eventId: string | null;
+}
+
+type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+/** Reads a dead-letter message's headers; anything missing reads as unknown, never as an error. */
+export function readDeadLetter(key: Buffer | string | null | undefined, headers: Record<string, HeaderValue> | undefined): DeadLetter {
+  const header = (name: string): string | null => {
+    const value = headers?.[name];
+    const first = Array.isArray(value) ? value[0] : value;
+    return first === undefined || first === null ? null : first.toString();
+  };
+  const originalKey = header(DeadLetterHeaders.OriginalKey);
+  return {
+    key: key === null || key === undefined ? originalKey || null : key.toString(),
+    consumer: header(DeadLetterHeaders.Consumer) ?? 'a consumer',
+    errorCode: header(DeadLetterHeaders.ErrorCode) ?? 'UNKNOWN',
+    errorMessage: header(DeadLetterHeaders.ErrorMessage) ?? 'no reason given',
+    eventType: header(EventHeaders.EventType),
+    eventId: header(EventHeaders.EventId),
+  };
+}
+
 export function headersOf(envelope: EventEnvelope): Record<string, string> {
   return {
     [EventHeaders.EventId]: envelope.id,

@@ -33,6 +33,15 @@ export class SagaStack {
     return this.services[name].url;
   }
 
+  /** The stack's brokers, and a topic's name on its prefix, for a test that talks to Kafka itself. */
+  get brokers(): string {
+    return this.env.orders.KAFKA_BROKERS;
+  }
+
+  topic(logical: string): string {
+    return `${this.env.orders.KAFKA_TOPIC_PREFIX}${logical}`;
+  }
+
   databaseUrl(name: string): string {
     return this.env[name].DATABASE_URL;
   }

@@ -223,6 +223,25 @@ export class InboxConsumer implements BeforeApplicationShutdown {
     }
   }
 
+  /**
+   * Runs `work` for a message that does not go through the inbox (its effect is idempotent by itself),
+   * retrying transient failures (the database or broker unavailable) with backoff, heartbeating meanwhile,
+   * until it succeeds or the consumer stops; any other failure is returned to the caller to decide on.
+   */
+  async retryingTransient<T>(ctx: KafkaContext, what: string, work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (this.stopping) throw new ConsumerStoppingError();
+        if (!isTransientError(err)) throw err;
+        const delay = backoff(attempt);
+        this.logger.warn(`${what} failed (attempt ${attempt}, transient): ${(err as Error).message}; retrying in ${delay} ms`);
+        await this.pause(delay, ctx.getHeartbeat());
+      }
+    }
+  }
+
   /** The happy path only, inside the batch's transaction; everything else abandons the batch. */
   private async consumeInBatch(ctx: KafkaContext, handlers: EventHandlers, scope: BatchScope): Promise<ConsumeResult> {
     let envelope: EventEnvelope<object>;
