@@ -56,7 +56,12 @@ function startApp(app, env, logFile) {
   // APP_NODE_ARGS passes extra flags to the apps' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them);
   // they come after the defaults, so a flag given there wins
   const extraArgs = (env.APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...APP_NODE_DEFAULTS, ...extraArgs, path.join(ROOT, 'dist', 'apps', app.name, 'main.js')], {
+  // APP_DIST_DIR runs the bundles of another build (another checkout's `dist`, built there): with
+  // `COMPARE_SETTING=APP_DIST_DIR`, bench:compare measures two versions of the code side by side
+  const dist = env.APP_DIST_DIR ? path.resolve(env.APP_DIST_DIR) : path.join(ROOT, 'dist');
+  const bundle = path.join(dist, 'apps', app.name, 'main.js');
+  if (!fs.existsSync(bundle)) throw new Error(`no bundle at ${bundle}${env.APP_DIST_DIR ? ' (APP_DIST_DIR): build that checkout first' : ''}`);
+  const child = spawn(process.execPath, [...APP_NODE_DEFAULTS, ...extraArgs, bundle], {
     cwd: ROOT,
     env,
     stdio: ['ignore', out, out],
