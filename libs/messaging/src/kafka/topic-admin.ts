@@ -5,7 +5,7 @@ import { Logger } from '@nestjs/common';
  * Creates the topics that do not exist yet (broker auto-creation is off). Safe to call from
  * every service and replica at start-up: an existing topic is left as it is.
  */
-export async function ensureTopics(kafka: Kafka, topics: string[], partitions: number, replicationFactor: number): Promise<void> {
+export async function ensureTopics(kafka: Kafka, topics: string[], partitions: number | ((topic: string) => number), replicationFactor: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -15,7 +15,7 @@ export async function ensureTopics(kafka: Kafka, topics: string[], partitions: n
     try {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+        topics: missing.map((topic) => ({ topic, numPartitions: typeof partitions === 'number' ? partitions : partitions(topic), replicationFactor })),
       });
     } catch (err) {
       // another replica may have created them in between; only fail when some are still missing
