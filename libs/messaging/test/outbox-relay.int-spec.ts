@@ -90,6 +90,30 @@ describe('outbox relay (real Kafka, real PostgreSQL)', () => {
     expect(service.relay.stats.batches).toBe(20);
   });
 
+  it('deletes a published batch in the round trip of its next claim, and at stop the outbox is empty', async () => {
+    const { prefix, service } = await startServiceRelay();
+    await waitUntil('the relay to own its lanes', () => service.relay.stats.ownedLanes === 16);
+    const outboxKeys = async () => (await db.dataSource.query('SELECT message_key AS key FROM outbox ORDER BY id')).map((r: { key: string }) => r.key);
+    const [first, second] = uuids(2);
+
+    await db.dataSource.transaction((tx) => db.outbox.enqueue(tx, [sequenced(first, 1)]));
+    await waitUntil('the first event to be published', () => service.relay.stats.published === 1);
+    // Kafka has it; its row waits, locked by the relay's open transaction, for the next claim (no poll here)
+    expect(await outboxKeys()).toEqual([first]);
+    const sessions = await db.dataSource.query(`SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'outbox-relay'`);
+    expect(sessions).toEqual([{ state: 'idle in transaction' }]);
+
+    await db.dataSource.transaction((tx) => db.outbox.enqueue(tx, [sequenced(second, 2)]));
+    await waitUntil('the second event to be published', () => service.relay.stats.published === 2);
+    expect(await outboxKeys()).toEqual([second]);
+
+    await service.relay.stop();
+    expect(await outboxKeys()).toEqual([]);
+    // each once: nothing was published again
+    const messages = await readTopics(brokers, [topicOf(prefix)], { idleMs: 2000, timeoutMs: 30_000 });
+    expect(messages.map((m) => m.key!.toString()).sort()).toEqual([first, second].sort());
+  });
+
   it('commits NOTIFY only while another relay runs over the outbox; the only relay is woken by its own process', async () => {
     const { prefix, service, outbox } = await startServiceRelay();
     const listener = new Client({ connectionString: db.url });

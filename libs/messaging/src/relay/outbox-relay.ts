@@ -66,6 +66,13 @@ export class OutboxRelay {
   private lastSnapshot: Snapshot | null = null;
   private lastRebalance = 0;
   private backoffMs = 0;
+  /**
+   * The relay's transaction is left open after each claim: the rows of a published batch are deleted, and
+   * the transaction committed, in the same round trip as the next claim (see drainOnce).
+   */
+  private txOpen = false;
+  /** Ids of rows Kafka acknowledged, still locked by the open transaction, to delete with its commit. */
+  private published: string[] = [];
   private publisherConnected = false;
   private anyQuarantined = true;
   readonly stats: RelayStats = {
@@ -109,6 +116,7 @@ export class OutboxRelay {
     await this.loopDone;
     this.running = false;
     this.stats.running = false;
+    await this.finishTransaction().catch(() => {}); // not deleted: re-published by the next relay (consumers deduplicate)
     await this.closeConnections();
     if (this.publisherConnected) await this.publisher.disconnect().catch(() => {});
     this.publisherConnected = false;
@@ -119,7 +127,7 @@ export class OutboxRelay {
    * sent while other relays run over the outbox, does it for every relay). With the committed
    * transaction's id, a wake for rows that a claim begun after that commit already saw is dropped: a
    * commit can be told twice (its process's wake, then its NOTIFY), and each would otherwise cost an
-   * empty claim (two round trips) after every publish.
+   * empty claim (a round trip) after every publish.
    */
   wake(xid: bigint | null = null): void {
     if (xid === null) this.pendingWake = true;
@@ -220,6 +228,8 @@ export class OutboxRelay {
     }
     this.db = db;
     this.listener = listener;
+    this.txOpen = false;
+    this.published = [];
     this.owned.clear();
     this.lastRebalance = 0;
     this.lastSnapshot = null; // a new session may reach another server (a failover, a restore)
@@ -234,6 +244,9 @@ export class OutboxRelay {
     // The relay's commits only delete rows Kafka already has: losing one in a crash means a
     // re-publish (consumers deduplicate), never a lost event. So it need not wait for fsync.
     await db.query('SET synchronous_commit = off');
+    // Its transaction stays open between claims, for up to the poll interval: a server-wide idle timeout must
+    // not end the session for that (it would cost a reconnect and a re-published batch each time).
+    await db.query('SET idle_in_transaction_session_timeout = 0');
     // take a membership slot: other instances count the taken slots to size their fair share
     const slot = await db.query(`SELECT s FROM generate_series(0, $2::int - 1) s WHERE pg_try_advisory_lock($1, s) LIMIT 1`, [LockClass.Member, MEMBER_SLOTS]);
     if (slot.rows.length === 0) throw new Error(`more than ${MEMBER_SLOTS} relay instances on one outbox`);
@@ -254,6 +267,8 @@ export class OutboxRelay {
 
   private async closeConnections(): Promise<void> {
     const clients = [this.db, this.listener];
+    this.txOpen = false;
+    this.published = [];
     this.db = null;
     this.listener = null;
     this.owned.clear();
@@ -266,6 +281,8 @@ export class OutboxRelay {
   private async rebalance(): Promise<void> {
     const db = this.db!;
     this.lastRebalance = Date.now();
+    // rows of a lane this instance is about to give away are not left locked behind it
+    await this.finishTransaction();
     // A slot is taken when another session holds it (try-lock fails). Our own slot re-locks and
     // unlocks (advisory locks are re-entrant), so it is not counted: add one for ourselves.
     // (Reading pg_locks instead would take every lock-manager partition lock and stall the database.)
@@ -297,10 +314,13 @@ export class OutboxRelay {
   }
 
   /**
-   * Claims, publishes and deletes one batch from the owned lanes; returns how many were sent.
-   * Two round trips per batch: "BEGIN; claim" and "delete; COMMIT" each go as one simple-protocol
-   * query, which is safe because every value inlined into them is an integer this class produced
-   * or read back from the bigint id column.
+   * Claims and publishes one batch from the owned lanes; returns how many were sent. One round trip per
+   * batch: the claim ("BEGIN", the snapshot, the claim) goes as one simple-protocol query together with the
+   * end of the previous batch's transaction (the delete of the rows Kafka acknowledged, and COMMIT). So a
+   * published batch stays in the outbox, locked by the open transaction, until the next claim, at most
+   * the poll interval later (or stop() or a rebalance ends the transaction); a crash in between re-publishes
+   * it, as a crash between the broker's acknowledgement and the delete always did. Inlining is safe because
+   * every value inlined is an integer this class produced or read back from the bigint id column.
    */
   private async drainOnce(): Promise<number> {
     const db = this.db;
@@ -315,21 +335,24 @@ export class OutboxRelay {
           WHERE (key_hash % ${integer(this.options.lanes)})::int = ANY('{${lanes}}'::int[]) AND quarantined_at IS NULL
             ${this.anyQuarantined ? 'AND NOT EXISTS (SELECT 1 FROM outbox q WHERE q.message_key = o.message_key AND q.quarantined_at IS NOT NULL)' : ''}
           ORDER BY id LIMIT ${integer(this.options.batchSize)} FOR UPDATE SKIP LOCKED`;
+    const finish = this.finishSql();
     try {
       // the snapshot is read before the claim, so every commit it holds is visible to the claim too
-      const results = (await db.query(`BEGIN; SELECT pg_current_snapshot()::text AS snapshot; ${claim}`)) as unknown as QueryResult[];
-      this.lastSnapshot = parseSnapshot(results[1].rows[0].snapshot);
-      const rows = results[2].rows as OutboxRow[];
+      const results = (await db.query(`${finish.sql}BEGIN; SELECT pg_current_snapshot()::text AS snapshot; ${claim}`)) as unknown as QueryResult[];
+      // the previous batch's delete is committed (a failure from here on leaves it committed)
+      this.published = [];
+      this.txOpen = true;
+      this.lastSnapshot = parseSnapshot(results[finish.statements + 1].rows[0].snapshot);
+      const rows = results[finish.statements + 2].rows as OutboxRow[];
       if (rows.length === 0) {
         this.stats.emptyClaims++;
-        await db.query('COMMIT');
-        return 0;
+        return 0; // the empty transaction ends with the next claim
       }
       try {
         await this.publisher.publish(rows);
       } catch (err) {
         if (!isPermanentPublishError(err)) throw err;
-        await db.query('ROLLBACK');
+        await this.rollback();
         await this.freshPublisher();
         // a full claim may have left rows behind although not all of it was sent: claim again, and
         // do not drop wakes on the strength of this claim's snapshot
@@ -337,16 +360,38 @@ export class OutboxRelay {
         if (rows.length === this.options.batchSize) this.pendingWake = true;
         return await this.isolatePoison(rows);
       }
-      await db.query(`DELETE FROM outbox WHERE id = ANY('{${rows.map((r) => integer(r.id)).join(',')}}'::bigint[]); COMMIT`);
+      this.published = rows.map((r) => integer(r.id));
       this.stats.published += rows.length;
       this.stats.batches++;
       this.stats.lastPublishedAt = new Date();
       return rows.length;
     } catch (err) {
-      // (also after a failed "BEGIN; claim": the transaction may be open and aborted)
-      await db.query('ROLLBACK').catch(() => {});
+      // (also after a failed claim: the transaction may be open and aborted; rows Kafka has that were not
+      // deleted go out again, which consumers deduplicate)
+      await this.rollback();
       throw err;
     }
+  }
+
+  /** The statements that end the open transaction: the delete of the published rows (if any), and COMMIT. */
+  private finishSql(): { sql: string; statements: number } {
+    if (this.published.length > 0) return { sql: `DELETE FROM outbox WHERE id = ANY('{${this.published.join(',')}}'::bigint[]); COMMIT; `, statements: 2 };
+    return this.txOpen ? { sql: 'COMMIT; ', statements: 1 } : { sql: '', statements: 0 };
+  }
+
+  /** Ends the open transaction on its own round trip (before a rebalance, at stop). */
+  private async finishTransaction(): Promise<void> {
+    const { sql } = this.finishSql();
+    if (!sql || !this.db) return;
+    await this.db.query(sql);
+    this.published = [];
+    this.txOpen = false;
+  }
+
+  private async rollback(): Promise<void> {
+    this.published = [];
+    this.txOpen = false;
+    await this.db?.query('ROLLBACK').catch(() => {});
   }
 
   /**
