@@ -74,7 +74,7 @@ async function main() {
       for (const value of VALUES) {
         progress(`round ${r}/${ROUNDS}: ${SETTING}=${value}: starting the services`);
         // each value has topics of its own, made by its own services: two builds may create them differently
-        const topics = SETTING === 'KAFKA_TOPIC_PREFIX' ? {} : { KAFKA_TOPIC_PREFIX: `compare${VALUES.indexOf(value)}.` };
+        const topics: Record<string, string> = SETTING === 'KAFKA_TOPIC_PREFIX' ? {} : { KAFKA_TOPIC_PREFIX: `compare${VALUES.indexOf(value)}.` };
         const saga = await startSaga(state, dir, { ...topics, [SETTING]: value });
         try {
           const url = `${saga.ordersUrl}/orders`;

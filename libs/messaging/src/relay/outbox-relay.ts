@@ -18,6 +18,13 @@ export interface RelayOptions {
 /** Most relay instances that can share one outbox (one membership lock slot each). */
 const MEMBER_SLOTS = 64;
 
+/**
+ * How long a published batch's delete (and its transaction) waits for the next claim to carry it, before it
+ * goes on its own round trip: under a steady load the next claim comes sooner, and a quiet relay holds no
+ * transaction open.
+ */
+const FINISH_LINGER_MS = 100;
+
 export interface RelayStats {
   published: number;
   batches: number;
@@ -192,24 +199,44 @@ export class OutboxRelay {
   }
 
   private async idle(ms: number): Promise<void> {
+    if (this.wokenSinceClaim()) return;
+    if (this.txOpen && ms > FINISH_LINGER_MS) {
+      // the open transaction ends with the next claim if one comes soon; a quiet relay ends it on its own, so
+      // that it holds neither published rows (counted as backlog) nor its lock on the outbox (which a
+      // migration's ALTER waits for, and every insert behind that) for a whole poll interval
+      if (await this.sleep(FINISH_LINGER_MS)) return;
+      await this.finishTransaction();
+      if (this.wokenSinceClaim()) return;
+      ms -= FINISH_LINGER_MS;
+    }
+    await this.sleep(ms);
+  }
+
+  /** Whether a commit was told of that the last claim may not have seen (and forgets the wakes told so far). */
+  private wokenSinceClaim(): boolean {
     // a commit told of during the last claim may have been visible to it: then it needs no new claim
     const snapshot = this.lastSnapshot;
     const uncovered = this.pendingXids.some((xid) => !snapshot || !committedBefore(xid, snapshot));
     const woken = this.pendingWake || uncovered;
     this.pendingWake = false;
     this.pendingXids = [];
-    if (woken || this.stopping) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+    return woken || this.stopping;
+  }
+
+  /** Waits `ms` or until woken; returns whether it was woken. */
+  private async sleep(ms: number): Promise<boolean> {
+    const woken = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), ms);
+      const done = (byWake: boolean) => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
+        resolve(byWake);
+      };
+      this.wakeUp = () => done(true);
     });
     this.wakeUp = null;
     this.pendingWake = false;
     this.pendingXids = [];
+    return woken;
   }
 
   private async connect(): Promise<void> {
