@@ -34,7 +34,7 @@ describe('orders ended by a dead letter (three processes, real broker and databa
   }
 
   /** A dead letter as a service's consumer writes one (DeadLetterPublisher), for a step named by the test. */
-  async function deadLetter(topic: string, orderId: string, consumer: string, eventType: string): Promise<void> {
+  async function deadLetter(topic: string, orderId: string, consumer: string, eventType: string, errorCode: string): Promise<void> {
     await produce(stack.brokers, stack.topic(deadLetterTopicOf(topic)), [
       {
         key: orderId,
@@ -43,7 +43,7 @@ describe('orders ended by a dead letter (three processes, real broker and databa
           [EventHeaders.EventId]: randomUUID(),
           [EventHeaders.EventType]: eventType,
           [DeadLetterHeaders.Consumer]: consumer,
-          [DeadLetterHeaders.ErrorCode]: 'HANDLER_FAILED',
+          [DeadLetterHeaders.ErrorCode]: errorCode,
           [DeadLetterHeaders.ErrorMessage]: 'injected by the test',
         },
       },
@@ -68,7 +68,8 @@ describe('orders ended by a dead letter (three processes, real broker and databa
     }
 
     const order = await api.settle(id, ['CANCELLED'], 60_000);
-    expect(order.statusReason).toMatch(/^inventory could not apply OrderPlaced \(HANDLER_FAILED: .*e2e_refuse_one_order.*\); cancelled by the system$/);
+    // the customer sees which service and step failed; the error's text (SQL here) stays in the services' logs
+    expect(order.statusReason).toBe('inventory could not process OrderPlaced (HANDLER_FAILED); cancelled by the system');
     expect(order.timeline.map((t: any) => t.status)).toEqual(['PENDING', 'CANCELLED']);
     const letters = await readTopics(stack.brokers, [stack.topic(deadLetterTopicOf(Topics.OrdersEvents))], { idleMs: 1000, timeoutMs: 10_000 });
     expect(letters.filter((m) => m.key!.toString() === id).map((m) => m.headers![DeadLetterHeaders.Consumer]!.toString())).toEqual(['inventory']);
@@ -81,28 +82,32 @@ describe('orders ended by a dead letter (three processes, real broker and databa
     await query(stack.databaseUrl('inventory'), 'ALTER TABLE reservations DROP CONSTRAINT e2e_refuse_one_order');
   });
 
-  it('a dead letter of an event the order does not need to move on, or of an order already final, changes nothing', async () => {
+  it('a dead letter of an event the order does not need, of a contract mismatch, or of a step it is past changes nothing', async () => {
     await stack.stopService('shipping'); // the order waits in RESERVED
     let id = '';
     try {
       const placed = await api.place({ customerId: 'not-stuck', lines: [{ sku: 'DLT-1', quantity: 2 }], shippingAddress: address() });
       id = placed.body.id;
       await api.settle(id, ['RESERVED']);
-      // inventory could not mark a shipment shipped: bookkeeping for an operator, the order can still move on
-      const before = await consumedByOrders(deadLetterTopicOf(Topics.ShippingEvents));
-      await deadLetter(Topics.ShippingEvents, id, 'inventory', 'ShipmentScheduled');
-      await waitUntil('orders to read the dead letter', async () => (await consumedByOrders(deadLetterTopicOf(Topics.ShippingEvents))) === before + 1);
+      const letters: [string, string, string, string][] = [
+        // inventory could not mark a shipment shipped: bookkeeping for an operator, the order can still move on
+        [Topics.ShippingEvents, 'inventory', 'ShipmentScheduled', 'HANDLER_FAILED'],
+        // shipping met a StockReserved of a version it does not read (an upgrade under way): a replay will do
+        [Topics.InventoryEvents, 'shipping', 'StockReserved', 'UNKNOWN_VERSION'],
+        // inventory gave up on the OrderPlaced of an order it has since reserved (the letter read again later)
+        [Topics.OrdersEvents, 'inventory', 'OrderPlaced', 'HANDLER_FAILED'],
+      ];
+      for (const [topic, consumer, eventType, errorCode] of letters) {
+        const dlt = deadLetterTopicOf(topic);
+        const before = await consumedByOrders(dlt);
+        await deadLetter(topic, id, consumer, eventType, errorCode);
+        await waitUntil(`orders to read the dead letter of ${eventType}`, async () => (await consumedByOrders(dlt)) === before + 1);
+      }
       expect((await api.order(id)).status).toBe('RESERVED');
     } finally {
       await stack.startService('shipping');
     }
-    expect((await api.settle(id)).status).toBe('CONFIRMED');
-
-    // a step dead-lettered after the order ended (shipping on a late copy of its OrderPlaced): left alone
-    const before = await consumedByOrders(deadLetterTopicOf(Topics.OrdersEvents));
-    await deadLetter(Topics.OrdersEvents, id, 'shipping', 'OrderPlaced');
-    await waitUntil('orders to read the dead letter', async () => (await consumedByOrders(deadLetterTopicOf(Topics.OrdersEvents))) === before + 1);
-    expect(await api.order(id)).toMatchObject({ status: 'CONFIRMED', timeline: [{ status: 'PENDING' }, { status: 'RESERVED' }, { status: 'CONFIRMED' }] });
+    expect(await api.settle(id)).toMatchObject({ status: 'CONFIRMED', timeline: [{ status: 'PENDING' }, { status: 'RESERVED' }, { status: 'CONFIRMED' }] });
     expect(await api.settledStock('DLT-1')).toEqual({ available: 8, reserved: 0, shipped: 2, received: 10 });
   });
 });

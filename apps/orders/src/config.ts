@@ -17,9 +17,9 @@ export class OrdersConfig extends BaseConfig {
   ORDER_DEADLINE_SECONDS = 1800;
 
   /**
-   * Cancel an order as soon as one of its events is dead-lettered by any service of the saga (the step it
-   * carried will never happen), instead of at its deadline. Off: such orders wait for the deadline, e.g.
-   * while an operator replays dead letters by hand.
+   * Cancel an order as soon as a service's handler gives up on an event the order still waits for (the step
+   * will never happen; see DeadLetteredOrders), instead of at its deadline. Off: such orders wait for the
+   * deadline, e.g. while an operator replays dead letters by hand. The same on every replica.
    */
   @ToBool()
   @IsBoolean({ message: 'CANCEL_ON_DEAD_LETTER must be true or false' })

@@ -1,18 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DeadLetter } from '@app/contracts';
 import { DomainError } from '@app/platform';
-import { decideOnDeadLetter } from '../domain/dead-letter.decide';
+import { deadLetterStep, stillWaitsFor } from '../domain/dead-letter.decide';
 import { CancelOrderService } from './cancel-order.service';
 
-export type DeadLetterOutcome = 'cancelled' | 'not-a-step' | 'already-final' | 'unknown-order';
+export type DeadLetterOutcome = 'cancelled' | 'not-a-step' | 'moved-on' | 'unknown-order';
 
 /**
  * A service of the saga gave up on an event of an order (it is on a dead-letter topic): if it was a step
- * the order needs to move on, the order would otherwise wait for its deadline (ORDER_DEADLINE_SECONDS). It is
+ * the order still waits for, the order would otherwise wait for its deadline (ORDER_DEADLINE_SECONDS). It is
  * cancelled now instead, through the customer's cancel path: OrderCancelled has inventory release what it
- * reserved and shipping cancel any shipment, and the reason names the service and its error. An order
- * already final is left as it is (logged for an operator). Idempotent: the cancel locks the order and checks
- * its status, so the same dead letter twice, or two services' dead letters of one event, cancel once.
+ * reserved and shipping cancel any shipment. The cancel locks the order and checks that it still waits for
+ * that step, so the same letter twice, two services' letters of one event, or an old letter read again
+ * (the feature turned back on) cancel nothing that has moved on.
  */
 @Injectable()
 export class DeadLetteredOrders {
@@ -21,27 +21,25 @@ export class DeadLetteredOrders {
   constructor(private readonly cancels: CancelOrderService) {}
 
   async end(letter: DeadLetter, where: string, now = new Date()): Promise<DeadLetterOutcome> {
-    const decision = decideOnDeadLetter(letter);
-    if (!decision.cancel) {
-      this.logger.warn(`dead letter ${where} (${letter.consumer}: ${letter.errorCode}) leaves its order as it is: ${decision.why}`);
+    const step = deadLetterStep(letter);
+    const what = `dead letter ${where} (${letter.consumer}, ${letter.eventType ?? 'no event type'}, ${letter.errorCode}: ${letter.errorMessage})`;
+    if (!step.stops) {
+      this.logger.warn(`${what} leaves its order as it is: ${step.why}`);
       return 'not-a-step';
     }
-    const orderId = letter.key!;
     try {
-      await this.cancels.cancel(orderId, decision.reason, now);
-      this.logger.warn(`order ${orderId} cancelled: ${decision.reason}`);
+      await this.cancels.cancel(step.orderId, step.reason, now, (order) => stillWaitsFor(step, order));
+      this.logger.warn(`order ${step.orderId} cancelled: ${what}`);
       return 'cancelled';
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       if (err.code === 'ORDER_NOT_FOUND') {
-        this.logger.warn(`dead letter ${where} names order ${orderId}, which this service does not have`);
+        this.logger.warn(`${what} names order ${step.orderId}, which this service does not have`);
         return 'unknown-order';
       }
-      if (err.code === 'ORDER_NOT_CANCELLABLE') {
-        this.logger.warn(
-          `dead letter ${where}: ${letter.consumer} could not apply ${letter.eventType} (${letter.errorCode}), but ${err.message}; left for an operator`,
-        );
-        return 'already-final';
+      if (err.code === 'ORDER_MOVED_ON' || err.code === 'ORDER_NOT_CANCELLABLE') {
+        this.logger.log(`${what}: ${err.message}`);
+        return 'moved-on';
       }
       throw err;
     }

@@ -1,30 +1,51 @@
 import { DeadLetter, OrderPlacedV1, ShipmentFailedV1, ShipmentScheduledV1, StockRejectedV1, StockReservedV1 } from '@app/contracts';
+import { Order, OrderStatus } from './order';
 
 /**
- * The events a service must apply for an order to move on, by service. One of them dead-lettered, the
- * order can never reach a final state by itself. Any other dead letter (a cancellation inventory could
- * not apply, a shipment it could not mark shipped, a type a consumer does not know) leaves the order's
- * path open, or the order already final: it is an operator's to look at, not a reason to cancel.
+ * The events a service must apply for an order to move on, by service, and the states the order waits in
+ * for each. One of them dead-lettered while the order still waits there, the order can never reach a final
+ * state by itself. Any other dead letter (a cancellation inventory could not apply, a shipment it could not
+ * mark shipped, an order that moved on since) leaves the order as it is: an operator's to look at.
  */
-const STEPS: Readonly<Record<string, readonly string[]>> = {
-  inventory: [OrderPlacedV1.type],
-  shipping: [OrderPlacedV1.type, StockReservedV1.type],
-  orders: [StockReservedV1.type, StockRejectedV1.type, ShipmentScheduledV1.type, ShipmentFailedV1.type],
+const STEPS: Readonly<Record<string, Readonly<Record<string, readonly OrderStatus[]>>>> = {
+  inventory: { [OrderPlacedV1.type]: ['PENDING'] },
+  shipping: { [OrderPlacedV1.type]: ['PENDING', 'RESERVED'], [StockReservedV1.type]: ['PENDING', 'RESERVED'] },
+  orders: {
+    [StockReservedV1.type]: ['PENDING'],
+    [StockRejectedV1.type]: ['PENDING'],
+    [ShipmentScheduledV1.type]: ['PENDING', 'RESERVED'],
+    [ShipmentFailedV1.type]: ['PENDING', 'RESERVED'],
+  },
 };
 
-export type DeadLetterDecision = { cancel: true; reason: string } | { cancel: false; why: string };
+/**
+ * Dead letters of a message that did not fit the consumer's contract: not an envelope, a type or version it
+ * does not know, data its version does not accept. During a rolling upgrade or a rollback, consumers meet
+ * events of a version they do not read, and a replay once the right version runs applies them: these are
+ * left to the deadline. Only a handler that kept failing on an event it reads (HANDLER_FAILED, or a handler's
+ * own permanent error) stops the order.
+ */
+const CONTRACT_CODES: ReadonlySet<string> = new Set(['NOT_JSON', 'BAD_ENVELOPE', 'UNKNOWN_TYPE', 'UNKNOWN_VERSION', 'UNHANDLED_VERSION', 'INVALID_DATA']);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** OrderCancelledV1.reason holds at most 500 characters. */
-const MAX_REASON = 500;
 
-/** Whether a dead letter stops its order for good, and if so the reason its cancellation gives. */
-export function decideOnDeadLetter(letter: DeadLetter): DeadLetterDecision {
-  if (!letter.key || !UUID.test(letter.key)) return { cancel: false, why: `its key ${JSON.stringify(letter.key)} is not an order id` };
-  if (!letter.eventType || !(STEPS[letter.consumer] ?? []).includes(letter.eventType)) {
-    return { cancel: false, why: `${letter.consumer} applying ${letter.eventType ?? 'an unnamed event'} is not a step the order needs to move on` };
-  }
-  const tail = '); cancelled by the system';
-  const head = `${letter.consumer} could not apply ${letter.eventType} (${letter.errorCode}: ${letter.errorMessage}`;
-  return { cancel: true, reason: head.slice(0, MAX_REASON - tail.length) + tail };
+export type DeadLetterStep = { stops: true; orderId: string; waitsIn: readonly OrderStatus[]; reason: string } | { stops: false; why: string };
+
+/**
+ * Whether a dead letter is of a step its order needs, and if so the reason its cancellation gives. The reason
+ * is shown to the customer (the order's statusReason): it names the service, the event and the error's code;
+ * the error's text, which may hold SQL or internals, stays in the logs.
+ */
+export function deadLetterStep(letter: DeadLetter): DeadLetterStep {
+  if (!letter.key || !UUID.test(letter.key)) return { stops: false, why: `its key ${JSON.stringify(letter.key)} is not an order id` };
+  if (CONTRACT_CODES.has(letter.errorCode)) return { stops: false, why: `${letter.errorCode} is a contract mismatch, left to the deadline or a replay` };
+  const waitsIn = letter.eventType ? STEPS[letter.consumer]?.[letter.eventType] : undefined;
+  if (!waitsIn) return { stops: false, why: `${letter.consumer} applying ${letter.eventType ?? 'an unnamed event'} is not a step the order needs to move on` };
+  const reason = `${letter.consumer} could not process ${letter.eventType} (${letter.errorCode.slice(0, 100)}); cancelled by the system`;
+  return { stops: true, orderId: letter.key, waitsIn, reason };
+}
+
+/** Null when the order still waits for the step (cancel it); otherwise why it is left as it is. */
+export function stillWaitsFor(step: Extract<DeadLetterStep, { stops: true }>, order: Pick<Order, 'id' | 'status'>): string | null {
+  return step.waitsIn.includes(order.status) ? null : `order ${order.id} is ${order.status}, no longer waiting for that step`;
 }
