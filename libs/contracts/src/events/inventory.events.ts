@@ -1,7 +1,7 @@
-import { Type } from 'class-transformer';
-import { ArrayMinSize, IsIn, IsInt, IsString, Max, Min, ValidateNested, ArrayMaxSize, Matches } from 'class-validator';
+import { IsIn, IsInt, IsString, Max, Min, Matches } from 'class-validator';
 import { CURRENCIES, Currency, MAX_LINE_QUANTITY, SKU_PATTERN } from './common';
 import { MAX_ORDER_LINES } from './orders.events';
+import { NestedArray } from './nested';
 
 /**
  * The most units one reserved line may hold: an order may name a SKU on several lines, each within
@@ -29,10 +29,7 @@ export class StockReservedV1 {
   static readonly type = 'StockReserved';
   static readonly version = 1;
 
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_ORDER_LINES)
-  @ValidateNested({ each: true })
-  @Type(() => ReservedLineData)
+  @NestedArray(() => ReservedLineData, { min: 1, max: MAX_ORDER_LINES })
   lines: ReservedLineData[];
 
   @IsInt()
@@ -67,9 +64,7 @@ export class StockRejectedV1 {
   static readonly type = 'StockRejected';
   static readonly version = 1;
 
-  @ArrayMinSize(1)
-  @ValidateNested({ each: true })
-  @Type(() => StockRejectionData)
+  @NestedArray(() => StockRejectionData, { min: 1, max: MAX_ORDER_LINES })
   reasons: StockRejectionData[];
 }
 

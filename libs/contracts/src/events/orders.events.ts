@@ -1,6 +1,6 @@
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsOptional, IsString, MaxLength, ValidateNested, IsNotEmpty } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { AddressData, OrderLineData } from './common';
+import { NestedArray, NestedObject } from './nested';
 
 export const MAX_ORDER_LINES = 50;
 
@@ -14,14 +14,10 @@ export class OrderPlacedV1 {
   @MaxLength(100)
   customerId: string;
 
-  @ArrayMinSize(1)
-  @ArrayMaxSize(MAX_ORDER_LINES)
-  @ValidateNested({ each: true })
-  @Type(() => OrderLineData)
+  @NestedArray(() => OrderLineData, { min: 1, max: MAX_ORDER_LINES, minMessage: 'lines must hold at least one line' })
   lines: OrderLineData[];
 
-  @ValidateNested()
-  @Type(() => AddressData)
+  @NestedObject(() => AddressData)
   shippingAddress: AddressData;
 }
 

@@ -43,6 +43,11 @@ export function topicOfEvent(eventClass: EventClass): Topic {
   return registration.topic;
 }
 
+/** Every registered event class, each version its own. */
+export function registeredEventClasses(): EventClass[] {
+  return REGISTRATIONS.map((r) => r.dataClass);
+}
+
 export function isKnownType(type: string): boolean {
   return REGISTRATIONS.some((r) => r.dataClass.type === type);
 }

@@ -1,7 +1,8 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AddressData, OrderLineData } from '../events/common';
 import { MAX_ORDER_LINES } from '../events/orders.events';
+import { NestedArray, NestedObject } from '../events/nested';
 
 /** POST /orders body. */
 export class PlaceOrderRequest {
@@ -10,14 +11,10 @@ export class PlaceOrderRequest {
   @MaxLength(100)
   customerId: string;
 
-  @ArrayMinSize(1, { message: 'lines must hold at least one line' })
-  @ArrayMaxSize(MAX_ORDER_LINES)
-  @ValidateNested({ each: true })
-  @Type(() => OrderLineData)
+  @NestedArray(() => OrderLineData, { min: 1, max: MAX_ORDER_LINES, minMessage: 'lines must hold at least one line' })
   lines: OrderLineData[];
 
-  @ValidateNested()
-  @Type(() => AddressData)
+  @NestedObject(() => AddressData)
   shippingAddress: AddressData;
 }
 
