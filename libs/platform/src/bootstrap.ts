@@ -19,6 +19,7 @@ import { ConfigError, loadConfig } from './config/load-config';
 import { messagingOptionsFrom } from './config/messaging-options';
 import { unstorableTextProblems, unstorableTextResponse, validationExceptionFactory } from './http/validation';
 import { HttpErrorFilter } from './http/http-error.filter';
+import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeep } from './http/json-depth';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -52,8 +53,10 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
   // body is `{}`: `POST /orders/:id/cancel` with a JSON content type and nothing else is a valid request
   const json = adapter.getInstance().getDefaultJsonParser('error', 'error');
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (request, body, done) => {
-    if (body.length === 0) done(null, {});
-    else json(request, body.toString('utf8'), done);
+    if (body.length === 0) return done(null, {});
+    const text = body.toString('utf8');
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeep(), undefined);
+    json(request, text, done);
   });
   // a NUL character or a lone surrogate passes class-validator but not PostgreSQL: refused here, with the field named
   adapter.getInstance().addHook('preValidation', async (request, reply) => {
