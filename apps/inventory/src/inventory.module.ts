@@ -3,6 +3,7 @@ import { ServiceModule } from '@app/platform';
 import { InventoryConfig } from './config';
 import { ProductEntity, ReservationEntity } from './persistence/entities';
 import { Inventory1732300000200 } from './persistence/migrations/1732300000200-inventory';
+import { ReservationRejected1764900000000 } from './persistence/migrations/1764900000000-reservation-rejected';
 import { StockRepository } from './persistence/stock.repository';
 import { ReservationsService } from './application/reservations.service';
 import { CatalogService } from './application/catalog.service';
@@ -17,7 +18,7 @@ export class InventoryModule {
     return {
       module: InventoryModule,
       imports: [
-        ServiceModule.forRoot({ service: 'inventory', config, entities: [ProductEntity, ReservationEntity], migrations: [Inventory1732300000200] }),
+        ServiceModule.forRoot({ service: 'inventory', config, entities: [ProductEntity, ReservationEntity], migrations: [Inventory1732300000200, ReservationRejected1764900000000] }),
       ],
       controllers: [ProductsController, InventoryEventsConsumer],
       providers: [StockRepository, ReservationsService, CatalogService, DemoSeedService, AdminGuard],

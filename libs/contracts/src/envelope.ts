@@ -40,6 +40,12 @@ export const DeadLetterHeaders = {
   FailedAt: 'dlt-failed-at',
 } as const;
 
+/**
+ * The dead-letter code of an event whose fact contradicts what its consumer recorded of the same order (another
+ * shipment id, another total): the consumer's state stays as it was, and an operator decides.
+ */
+export const CONFLICTING_FACT = 'CONFLICTING_FACT';
+
 /** What a dead-letter topic's message says about the message it copies (see DeadLetterHeaders). */
 export interface DeadLetter {
   /** The message key, which for every event of ours is its order's id (null when it had none). */

@@ -24,10 +24,12 @@ export class ReservationsService {
         placed.data.lines.map((l) => l.sku),
       ),
     ]);
-    if (existing) return; // already decided
+    // already decided (reserved, rejected or cancelled first): the same order placed again under another event id changes nothing
+    if (existing) return;
     const decision = decideReservation(placed.data.lines, products);
     const context = { orderId: placed.orderId, correlationId: placed.correlationId, causationId: placed.id, occurredAt: now };
     if (!decision.ok) {
+      await this.stock.recordEmpty(tx, placed.orderId, 'REJECTED', now);
       await this.outbox.enqueue(tx, [{ ...context, data: Object.assign(new StockRejectedV1(), { reasons: decision.reasons }) }]);
       return;
     }
@@ -48,7 +50,7 @@ export class ReservationsService {
       // Cancelled before its stock was reserved: its OrderPlaced comes later, if at all (dead-lettered, then
       // replayed by hand after the order's deadline cancelled it). An empty RELEASED reservation records
       // that, so the late OrderPlaced finds the order decided and reserves nothing that would never return.
-      if (cause.type === OrderCancelledV1.type) await this.stock.recordReleasedUnreserved(tx, cause.orderId, now);
+      if (cause.type === OrderCancelledV1.type) await this.stock.recordEmpty(tx, cause.orderId, 'RELEASED', now);
       return;
     }
     const next = nextReservationStatus(reservation.status, step);

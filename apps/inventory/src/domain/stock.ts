@@ -10,7 +10,8 @@ export interface ProductStock {
   shipped: number;
 }
 
-export type ReservationStatus = 'RESERVED' | 'RELEASED' | 'SHIPPED';
+/** REJECTED holds nothing: it records that the order was decided, so the same OrderPlaced again reserves nothing. */
+export type ReservationStatus = 'RESERVED' | 'RELEASED' | 'SHIPPED' | 'REJECTED';
 
 export interface ReservedLine {
   sku: string;

@@ -60,13 +60,17 @@ export class StockRepository {
     );
   }
 
-  /** A RELEASED reservation of nothing, for an order cancelled before any stock was reserved (deferred). */
-  async recordReleasedUnreserved(tx: EntityManager, orderId: string, now: Date): Promise<void> {
+  /**
+   * A reservation of nothing (deferred): RELEASED for an order cancelled before any stock was reserved,
+   * REJECTED for an order whose stock was refused. Either way the order is decided, and a later OrderPlaced
+   * of it (late, replayed or re-sent) reserves nothing.
+   */
+  async recordEmpty(tx: EntityManager, orderId: string, status: 'RELEASED' | 'REJECTED', now: Date): Promise<void> {
     await tx.query(
       deferred(
-        `INSERT INTO reservations (order_id, status, lines, total_cents, created_at, updated_at) VALUES ($1, 'RELEASED', '[]', 0, $2, $2) ON CONFLICT (order_id) DO NOTHING`,
+        `INSERT INTO reservations (order_id, status, lines, total_cents, created_at, updated_at) VALUES ($1, $2, '[]', 0, $3, $3) ON CONFLICT (order_id) DO NOTHING`,
       ),
-      [orderId, now],
+      [orderId, status, now],
     );
   }
 

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { CONFLICTING_FACT } from '@app/contracts';
+import { PermanentEventError } from '@app/messaging';
 import { evolve, InboundEvent } from '../domain/order.decide';
 import { OrdersRepository } from '../persistence/orders.repository';
 
@@ -17,7 +19,15 @@ export class ApplyOrderEvent {
       this.logger.warn(`${event.kind} for unknown order ${event.envelope.orderId}; ignored`);
       return;
     }
-    const { order: next, timeline } = evolve(order, event, now);
-    await this.orders.save(tx, next, timeline);
+    const evolution = evolve(order, event, now);
+    switch (evolution.kind) {
+      case 'moved':
+        return this.orders.save(tx, evolution.order, evolution.timeline);
+      case 'unchanged':
+        this.logger.debug(`${event.kind} ${event.envelope.id} changes nothing: ${evolution.why}`);
+        return;
+      case 'conflict':
+        throw new PermanentEventError(CONFLICTING_FACT, `${event.kind} ${event.envelope.id} contradicts the order: ${evolution.why}`);
+    }
   }
 }

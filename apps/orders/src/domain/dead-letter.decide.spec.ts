@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeadLetter } from '@app/contracts';
+import { CONFLICTING_FACT, DeadLetter } from '@app/contracts';
 import { deadLetterStep, stillWaitsFor } from './dead-letter.decide';
 import { OrderStatus } from './order';
 
@@ -49,6 +49,10 @@ describe('deadLetterStep', () => {
       expect(deadLetterStep(letter({ errorCode }))).toMatchObject({ stops: false });
     },
   );
+
+  it('a conflicting fact (another shipment for the same order) leaves the order as it is', () => {
+    expect(deadLetterStep(letter({ consumer: 'orders', eventType: 'StockReserved', errorCode: CONFLICTING_FACT }))).toMatchObject({ stops: false });
+  });
 
   it('leaves alone a dead letter without an event type or an order id for a key', () => {
     expect(deadLetterStep(letter({ eventType: null }))).toMatchObject({ stops: false });

@@ -1,4 +1,4 @@
-import { DeadLetter, OrderPlacedV1, ShipmentFailedV1, ShipmentScheduledV1, StockRejectedV1, StockReservedV1 } from '@app/contracts';
+import { CONFLICTING_FACT, DeadLetter, OrderPlacedV1, ShipmentFailedV1, ShipmentScheduledV1, StockRejectedV1, StockReservedV1 } from '@app/contracts';
 import { Order, OrderStatus } from './order';
 
 /**
@@ -39,6 +39,7 @@ export type DeadLetterStep = { stops: true; orderId: string; waitsIn: readonly O
 export function deadLetterStep(letter: DeadLetter): DeadLetterStep {
   if (!letter.key || !UUID.test(letter.key)) return { stops: false, why: `its key ${JSON.stringify(letter.key)} is not an order id` };
   if (CONTRACT_CODES.has(letter.errorCode)) return { stops: false, why: `${letter.errorCode} is a contract mismatch, left to the deadline or a replay` };
+  if (letter.errorCode === CONFLICTING_FACT) return { stops: false, why: 'the event contradicts what the order holds, which stays as it is' };
   const waitsIn = letter.eventType ? STEPS[letter.consumer]?.[letter.eventType] : undefined;
   if (!waitsIn) return { stops: false, why: `${letter.consumer} applying ${letter.eventType ?? 'an unnamed event'} is not a step the order needs to move on` };
   const reason = `${letter.consumer} could not process ${letter.eventType} (${letter.errorCode.slice(0, 100)}); cancelled by the system`;

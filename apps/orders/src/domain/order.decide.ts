@@ -1,11 +1,16 @@
 import { EventEnvelope, OrderCancelledV1, ShipmentCancelledV1, ShipmentFailedV1, ShipmentScheduledV1, StockRejectedV1, StockReservedV1 } from '@app/contracts';
 import { FINAL_STATUSES, Order, OrderStatus, TimelineEntry } from './order';
 
-/** What applying an event does to an order: the new state and the timeline entry (if anything changed). */
-export interface Evolution {
-  order: Order;
-  timeline: TimelineEntry | null;
-}
+/**
+ * What applying an event does to an order. Idempotent by business key as well as by event id: a step the
+ * order has already taken (the same fact under another event id: a replay, an operator's re-send) is
+ * `unchanged`, and a fact that contradicts what the order holds (another shipment, another total, a
+ * reservation of a rejected order) is a `conflict`, never applied.
+ */
+export type Evolution =
+  | { kind: 'moved'; order: Order; timeline: TimelineEntry }
+  | { kind: 'unchanged'; why: string }
+  | { kind: 'conflict'; why: string };
 
 export type InboundEvent =
   | { kind: 'StockReserved'; envelope: EventEnvelope<StockReservedV1> }
@@ -18,55 +23,75 @@ export function isFinal(status: OrderStatus): boolean {
   return FINAL_STATUSES.includes(status);
 }
 
-/** Orders move forward only: PENDING -> RESERVED -> a final state. */
-function canMoveTo(from: OrderStatus, to: OrderStatus): boolean {
-  if (isFinal(from)) return false;
-  if (from === 'RESERVED') return isFinal(to);
-  return to !== 'PENDING';
-}
-
 /**
- * Applies an event from inventory or shipping. Late, repeated or out-of-order events never move
- * an order backwards; facts they carry (prices, shipment) are still recorded when useful.
+ * Applies an event from inventory or shipping. Orders move forward only (PENDING -> RESERVED -> a final
+ * state); the two topics may deliver out of order (a shipment before its reservation), so a late event
+ * still adds the facts the order lacks (prices, a shipment) without moving it back.
  */
 export function evolve(order: Order, event: InboundEvent, now: Date): Evolution {
   const { envelope } = event;
-  const entry = (status: OrderStatus, detail?: Record<string, unknown>): TimelineEntry => ({
-    eventId: envelope.id,
-    type: envelope.type,
-    status,
-    occurredAt: new Date(envelope.occurredAt),
-    detail,
-  });
-  const moved = (to: OrderStatus, patch: Partial<Order>, detail?: Record<string, unknown>): Evolution => {
-    const status = canMoveTo(order.status, to) ? to : order.status;
-    const next = { ...order, ...patch, status, updatedAt: now };
-    return { order: next, timeline: entry(status, { ...detail, ...(status === to ? {} : { ignoredTransition: `${order.status} -> ${to}` }) }) };
+  const moved = (patch: Partial<Order>, detail: Record<string, unknown>): Evolution => {
+    const next = { ...order, ...patch, updatedAt: now };
+    return {
+      kind: 'moved',
+      order: next,
+      timeline: { eventId: envelope.id, type: envelope.type, status: next.status, occurredAt: new Date(envelope.occurredAt), detail },
+    };
   };
+  const unchanged = (why: string): Evolution => ({ kind: 'unchanged', why: `order ${order.id} is ${order.status}: ${why}` });
+  const conflict = (why: string): Evolution => ({ kind: 'conflict', why: `order ${order.id} is ${order.status}: ${why}` });
 
   switch (event.kind) {
     case 'StockReserved': {
       const { lines, totalCents, currency } = event.envelope.data;
+      if (order.status === 'REJECTED') return conflict('inventory rejected its stock before, and now reports it reserved');
+      if (order.totalCents !== null) {
+        return order.totalCents === totalCents && order.currency === currency
+          ? unchanged('its stock reservation is already recorded')
+          : conflict(`its reservation is recorded at ${order.totalCents} ${order.currency}, this one says ${totalCents} ${currency}`);
+      }
+      // cancelled while its stock was being reserved: inventory releases it on OrderCancelled
+      if (order.status === 'CANCELLED') return unchanged('cancelled before its stock was reserved');
       const prices = new Map(lines.map((l) => [l.sku, l.unitPriceCents]));
       const pricedLines = order.lines.map((l) => ({ ...l, unitPriceCents: prices.get(l.sku) ?? l.unitPriceCents }));
-      return moved('RESERVED', { lines: pricedLines, totalCents, currency }, { totalCents, currency });
+      // a shipment may have confirmed the order first: the late reservation only adds its prices
+      const status = order.status === 'PENDING' ? 'RESERVED' : order.status;
+      return moved({ status, lines: pricedLines, totalCents, currency }, { totalCents, currency });
     }
     case 'StockRejected': {
       const reasons = event.envelope.data.reasons;
-      const reason = reasons.map((r) => `${r.sku}: ${r.reason} (requested ${r.requested}, available ${r.available})`).join('; ');
-      return moved('REJECTED', canMoveTo(order.status, 'REJECTED') ? { statusReason: reason } : {}, { reasons });
+      if (order.status === 'REJECTED') return unchanged('its rejection is already recorded');
+      if (order.status === 'CANCELLED') return unchanged('cancelled before its stock was rejected');
+      if (order.status !== 'PENDING') return conflict('inventory reserved its stock before, and now reports it rejected');
+      const statusReason = reasons.map((r) => `${r.sku}: ${r.reason} (requested ${r.requested}, available ${r.available})`).join('; ');
+      return moved({ status: 'REJECTED', statusReason }, { reasons });
     }
     case 'ShipmentScheduled': {
       const { shipmentId, carrier, estimatedDelivery } = event.envelope.data;
-      return moved('CONFIRMED', { shipment: { shipmentId, carrier, estimatedDelivery, status: 'SCHEDULED' } }, { shipmentId, carrier, estimatedDelivery });
+      if (order.shipment) {
+        return order.shipment.shipmentId === shipmentId
+          ? unchanged(`shipment ${shipmentId} is already recorded`)
+          : conflict(`it has shipment ${order.shipment.shipmentId}, this event schedules another, ${shipmentId}`);
+      }
+      if (order.status === 'REJECTED' || order.status === 'FAILED') return conflict('a shipment was scheduled for an order that cannot ship');
+      const shipment = { shipmentId, carrier, estimatedDelivery, status: 'SCHEDULED' as const };
+      // a shipment scheduled as the order was cancelled is recorded: shipping cancels it next (ShipmentCancelled)
+      const status = order.status === 'CANCELLED' ? order.status : 'CONFIRMED';
+      return moved({ status, shipment }, { shipmentId, carrier, estimatedDelivery });
     }
     case 'ShipmentFailed': {
       const { reason, detail } = event.envelope.data;
-      return moved('FAILED', canMoveTo(order.status, 'FAILED') ? { statusReason: `${reason}: ${detail}` } : {}, { reason, detail });
+      if (order.status === 'FAILED') return unchanged('its shipment failure is already recorded');
+      if (order.status === 'CANCELLED') return unchanged('cancelled before its shipment failed');
+      if (order.status === 'CONFIRMED' || order.status === 'REJECTED') return conflict('a shipment failed for an order that cannot ship or has shipped');
+      return moved({ status: 'FAILED', statusReason: `${reason}: ${detail}` }, { reason, detail });
     }
     case 'ShipmentCancelled': {
-      const shipment = order.shipment ? { ...order.shipment, status: 'CANCELLED' as const } : null;
-      return { order: { ...order, shipment, updatedAt: now }, timeline: entry(order.status, { shipmentId: event.envelope.data.shipmentId }) };
+      const { shipmentId } = event.envelope.data;
+      if (!order.shipment) return unchanged(`it has no shipment to cancel (${shipmentId})`);
+      if (order.shipment.shipmentId !== shipmentId) return conflict(`it has shipment ${order.shipment.shipmentId}, this event cancels another, ${shipmentId}`);
+      if (order.shipment.status === 'CANCELLED') return unchanged(`shipment ${shipmentId} is already cancelled`);
+      return moved({ shipment: { ...order.shipment, status: 'CANCELLED' } }, { shipmentId });
     }
     default: {
       const unreachable: never = event;
