@@ -1,5 +1,5 @@
 // ESLint flat config, as a Nest project has it: typescript-eslint's recommended rules, Prettier
-// for formatting (no style rules here), and the layer rules of DESIGN.md.
+// for formatting (no style rules here), and the layer rules of docs/architecture.md.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';

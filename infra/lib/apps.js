@@ -44,9 +44,8 @@ function appEnv(state, app, extra = {}) {
 /**
  * node's flags for every app. A young generation of 64 MB semi-spaces (Node 20 has 16): in a burst of
  * orders, requests in flight and consumer batches outlive a small one's scavenges, and are copied and
- * promoted. Measured in intake bursts with the saga running (three alternating runs, README): 5% more
- * orders/s, 3-10% less CPU per order in the three apps, for about 80 MB more peak RSS in orders. The
- * Dockerfile starts the apps with the same flag.
+ * promoted. More intake in bursts for more memory (see docs/decisions/008-young-generation-64mb.md).
+ * The Dockerfile starts the apps with the same flag.
  */
 const APP_NODE_DEFAULTS = ['--enable-source-maps', '--max-semi-space-size=64'];
 

@@ -45,7 +45,8 @@ export function loadConfigOrExit<C extends object>(service: string, configClass:
 /** Creates and configures the hybrid (HTTP + Kafka) app, without listening yet. */
 export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinition<C>, config: C): Promise<NestFastifyApplication> {
   const logger = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL as LogLevel) + 1);
-  // Fastify: a fraction of Express' cost per request (JSON parsing, routing, replies)
+  // Fastify, not Express: each request's HTTP cost is paid on the service's one thread (see
+  // docs/decisions/009-fastify-over-express.md)
   const bodyLimit = def.bodyLimit ?? 64 * 1024;
   const adapter = new FastifyAdapter({ bodyLimit });
   const app = await NestFactory.create<NestFastifyApplication>(def.module(config), adapter, { logger, abortOnError: false });
@@ -73,10 +74,8 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
   const deadLetterTopics = new Set(ALL_TOPICS.map((t) => topics.physical(deadLetterTopicOf(t))));
   const all = ALL_TOPICS.flatMap((t) => [t, deadLetterTopicOf(t)]).map((t) => topics.physical(t));
   // A dead-letter topic takes few messages and needs no order among them: one partition. Every partition a
-  // consumer reads is in each of its fetches (kafkajs has no incremental fetch sessions), and an evenly paced
-  // load fetches once per event: the orders service reads the three dead-letter topics, and with six
-  // partitions each its fetches named 30 partitions instead of 12 (measured: 19.8 against 17.3 ms of CPU per
-  // order at 60 orders/s; with one partition each, 17.7 against 18.2, no difference).
+  // consumer reads is in each of its fetches (kafkajs has no incremental fetch sessions), and the orders
+  // service reads the three dead-letter topics (see docs/decisions/007-one-partition-dead-letter-topics.md).
   await ensureTopics(kafka, all, (t) => (deadLetterTopics.has(t) ? 1 : options.topicPartitions), options.replicationFactor);
 
   const server = new PrefixedKafkaServer(

@@ -86,8 +86,8 @@ export class InboxConsumer implements BeforeApplicationShutdown {
   /**
    * The open batch of each partition (one at a time per partition), by `batchKey`: `consume()` finds
    * its batch from its message's topic and partition. (Not AsyncLocalStorage: in Node 20 its first
-   * use installs a promise hook for the whole process, which made every promise, in every library,
-   * about twice as expensive.)
+   * use installs a promise hook for the whole process, which makes every promise, in every library,
+   * more expensive: see docs/decisions/003-no-async-local-storage.md.)
    */
   private readonly batches = new Map<string, BatchScope>();
   private stopping = false;

@@ -74,8 +74,8 @@ export class PrefixedKafkaServer extends ServerKafka {
 
   /**
    * A message's route from its pattern (the topic), remembered per pattern. Nest's own first tries
-   * JSON.parse on it, and a topic name makes that throw: an exception per message, 2-3% of each
-   * service's CPU under load in a profile. The patterns are the topics subscribed to, a handful.
+   * JSON.parse on it, and a topic name makes that throw: an exception per message (see
+   * docs/decisions/011-kafka-route-cache.md). The patterns are the topics subscribed to, a handful.
    */
   protected override getRouteFromPattern(pattern: string): string {
     let route = this.routes.get(pattern);

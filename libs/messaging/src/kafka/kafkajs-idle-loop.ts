@@ -15,7 +15,8 @@ interface RequestQueueLike {
  * Its request queue re-schedules a check of its pending requests after every check, with a delay of
  * (throttled-until - now), which is negative when nothing is throttled: a 1 ms timer loop that runs
  * for as long as the connection is open, queue empty or not (tulios/kafkajs#1556, #1604, #1704; the
- * fix, PR #1667, was never released). Each of our services had about 1,600 idle wake-ups a second.
+ * fix, PR #1667, was never released): an idle service kept waking up (see
+ * docs/decisions/002-kafkajs-idle-loop-patch.md).
  * A check only ever sends pending requests, and a request that has to wait (throttled, or too many in
  * flight) is queued by push(), which schedules a check itself; so with nothing pending there is
  * nothing to schedule. With requests pending, the original scheduling runs unchanged.

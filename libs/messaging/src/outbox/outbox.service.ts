@@ -36,9 +36,9 @@ export const OUTBOX_NOTIFIED = 'outboxNotified';
 /**
  * Tells the Outbox whether a commit must NOTIFY. A NOTIFY is not free: PostgreSQL serialises the
  * commits of every transaction that notifies, cluster-wide, on one lock held through the commit's WAL
- * flush, which defeats group commit (measured with pgbench, 32 clients: 7,350 commits/s without,
- * 2,600 with). The relay in the service's own process is woken directly after each commit; only the
- * relays of other processes (replicas, RELAY_ONLY instances) need the NOTIFY.
+ * flush, which defeats group commit (see docs/decisions/004-notify-only-with-several-relays.md). The
+ * relay in the service's own process is woken directly after each commit; only the relays of other
+ * processes (replicas, RELAY_ONLY instances) need the NOTIFY.
  */
 export interface OutboxWakePolicy {
   /** false when this process's relay is the only one over the outbox. */

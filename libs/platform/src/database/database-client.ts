@@ -39,8 +39,9 @@ export class TransactionRolledBackError extends Error {
  * The pg client of the services' pool. Two things, each of which can be turned off:
  *
  * - Prepared statements: every statement with parameters runs as a named prepared statement, so
- *   Postgres parses and plans it once per connection instead of on every execution (planning was
- *   about a third of the database's time under load). The name is a hash of the text, so the same
+ *   Postgres parses and plans it once per connection instead of on every execution (planning was a
+ *   large part of the database's time under load: see docs/decisions/014-prepared-statements.md). The
+ *   name is a hash of the text, so the same
  *   text always gets the same name and different texts never share one.
  *
  * - Pipelined transactions: a round trip costs both processes a wake-up, and a transaction used to
