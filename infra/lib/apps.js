@@ -6,6 +6,8 @@ const crypto = require('node:crypto');
 const { spawn, spawnSync } = require('node:child_process');
 const { waitFor, stopProcess, log } = require('./proc');
 const { envFor } = require('./stack');
+const { readPort } = require('./env');
+const { isListening } = require('./ports');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const APPS = [
@@ -13,6 +15,25 @@ const APPS = [
   { name: 'inventory', port: 3001 },
   { name: 'shipping', port: 3002 },
 ];
+
+/** The apps with their HTTP ports: ORDERS_PORT, INVENTORY_PORT and SHIPPING_PORT override the defaults. */
+function configuredApps() {
+  const list = APPS.map((app) => ({ ...app, port: readPort(`${app.name.toUpperCase()}_PORT`, app.port) }));
+  for (const [i, app] of list.entries()) {
+    const other = list.slice(0, i).find((a) => a.port === app.port);
+    if (other) throw new Error(`${other.name} and ${app.name} would both listen on port ${app.port}; set ${app.name.toUpperCase()}_PORT to another port`);
+  }
+  return list;
+}
+
+/** Fails when something already listens on an app's port (an app started there would crash at once). */
+async function checkPortsFree(list) {
+  for (const app of list) {
+    if (await isListening(app.port)) {
+      throw new Error(`port ${app.port} (${app.name}) is taken by another process: stop it, or set ${app.name.toUpperCase()}_PORT to a free port`);
+    }
+  }
+}
 
 function newestMtime(dir) {
   let newest = 0;
@@ -24,6 +45,15 @@ function newestMtime(dir) {
   return newest;
 }
 
+/** The compiler's first errors in a build's output, without colours (all of it can be long). */
+function buildErrors(name, output) {
+  const colour = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+  const lines = output.replace(colour, '').trimEnd().split('\n');
+  const first = lines.findIndex((l) => /ERROR|error/.test(l));
+  const shown = lines.slice(first < 0 ? -20 : first, (first < 0 ? lines.length : first) + 20).join('\n');
+  return `${shown}\n(fix the code, then npm start builds again; npx nest build ${name} shows the whole output)`;
+}
+
 /** Builds each app whose bundle is missing or older than the sources. */
 function buildApps(names = APPS.map((a) => a.name)) {
   const sources = Math.max(newestMtime(path.join(ROOT, 'libs')), ...names.map((n) => newestMtime(path.join(ROOT, 'apps', n, 'src'))));
@@ -31,8 +61,13 @@ function buildApps(names = APPS.map((a) => a.name)) {
     const bundle = path.join(ROOT, 'dist', 'apps', name, 'main.js');
     if (fs.existsSync(bundle) && fs.statSync(bundle).mtimeMs >= sources) continue;
     log(`building ${name}...`);
-    const r = spawnSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', name], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (r.status !== 0) throw new Error(`nest build ${name} failed`);
+    const r = spawnSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', name], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (r.status !== 0)
+      throw new Error(`nest build ${name} failed (${r.error ? r.error.message : `exit ${r.status}`}):\n${buildErrors(name, r.stdout + r.stderr)}`);
   }
 }
 
@@ -48,6 +83,13 @@ function appEnv(state, app, extra = {}) {
  * The Dockerfile starts the apps with the same flag.
  */
 const APP_NODE_DEFAULTS = ['--enable-source-maps', '--max-semi-space-size=64'];
+
+/** Fails unless `distDir` (APP_DIST_DIR, when set) holds a bundle of every app. */
+function checkDist(distDir) {
+  if (!distDir) return;
+  const missing = APPS.map((a) => path.join(path.resolve(distDir), 'apps', a.name, 'main.js')).filter((f) => !fs.existsSync(f));
+  if (missing.length) throw new Error(`APP_DIST_DIR has no bundle at ${missing.join(', ')}: build that checkout first (npm run build there)`);
+}
 
 /** Starts an app from its bundle; output goes to `logFile` (or is inherited). */
 function startApp(app, env, logFile) {
@@ -90,4 +132,4 @@ function randomToken() {
   return crypto.randomBytes(18).toString('base64url');
 }
 
-module.exports = { APPS, ROOT, buildApps, appEnv, startApp, waitReady, stopApp, randomToken };
+module.exports = { APPS, ROOT, configuredApps, checkPortsFree, checkDist, buildApps, appEnv, startApp, waitReady, stopApp, randomToken };

@@ -4,7 +4,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { spawn, spawnSync } = require('node:child_process');
-const { isAlive, waitFor, stopProcess, log } = require('./proc');
+const { waitFor, stopProcess, log, listProcesses } = require('./proc');
 const { freePort, isListening } = require('./ports');
 
 const KAFKA_DIR = path.resolve(__dirname, '..', 'kafka');
@@ -134,11 +134,9 @@ async function startKafka({ dir, port, controllerPort, partitions = 3, quiet = f
   if (!fs.existsSync(path.join(dir, 'data', 'meta.properties'))) {
     // a base64url id can start with '-': passed as `--cluster-id=<id>`, it is never read as an option
     const clusterId = crypto.randomBytes(16).toString('base64url');
-    const format = spawnSync(
-      'java',
-      javaArgs(dir, 'kafka.tools.StorageTool', ['format', `--cluster-id=${clusterId}`, '-c', propsFile, '--ignore-formatted']),
-      { encoding: 'utf8' },
-    );
+    const format = spawnSync('java', javaArgs(dir, 'kafka.tools.StorageTool', ['format', `--cluster-id=${clusterId}`, '-c', propsFile, '--ignore-formatted']), {
+      encoding: 'utf8',
+    });
     if (format.status !== 0) {
       throw new Error(`Kafka storage format failed:\n${format.stdout}\n${format.stderr}`);
     }
@@ -181,9 +179,25 @@ async function startKafka({ dir, port, controllerPort, partitions = 3, quiet = f
   return kafka;
 }
 
-async function stopKafka(kafka) {
-  if (!kafka || !isAlive(kafka.pid)) return;
-  await stopProcess(kafka.pid, { signal: 'SIGTERM', graceMs: 20_000 });
+/** True when `argv` runs the broker configured in `dir`, however it was started. */
+function runsBrokerOf(argv, dir) {
+  return argv.join(' ').includes(`kafka.Kafka ${path.join(dir, 'server.properties')}`);
 }
 
-module.exports = { startKafka, stopKafka, ensureJars, brokerAnswers };
+/**
+ * The pid of the broker that runs on `kafka.dir` now, or null: looked up among the running processes,
+ * as a broker restarted by hand has a new pid and a recorded one may since name another process.
+ */
+function brokerPid(kafka) {
+  if (!kafka || !kafka.dir) return null;
+  const found = listProcesses().find((p) => runsBrokerOf(p.argv, kafka.dir));
+  return found ? found.pid : null;
+}
+
+async function stopKafka(kafka) {
+  const pid = brokerPid(kafka);
+  if (!pid) return;
+  await stopProcess(pid, { signal: 'SIGTERM', graceMs: 20_000 });
+}
+
+module.exports = { startKafka, stopKafka, ensureJars, brokerAnswers, brokerPid };

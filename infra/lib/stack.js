@@ -5,8 +5,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const kafka = require('./kafka');
 const postgres = require('./postgres');
-const { isAlive, log } = require('./proc');
-const { portOr } = require('./ports');
+const { log } = require('./proc');
+const { portOr, isListening } = require('./ports');
 
 const SERVICES = ['orders', 'inventory', 'shipping'];
 
@@ -30,10 +30,65 @@ function envFor(state, service) {
   };
 }
 
+function writeState(dir, state) {
+  fs.writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
+}
+
+/** True when the broker and the embedded server of `state` run, judged by the processes running now. */
 function isUp(state) {
   if (!state) return false;
-  const pgUp = state.postgres.embedded ? isAlive(state.postgres.pid) : true;
-  return isAlive(state.kafka.pid) && pgUp;
+  const pgUp = state.postgres.embedded ? postgres.serverPid(state.postgres) !== null : true;
+  return kafka.brokerPid(state.kafka) !== null && pgUp;
+}
+
+/**
+ * state.json with the pids of what runs now, saved when they changed: a broker or server restarted by
+ * hand (on the same folder) has a new pid, and the state must follow it rather than report it down.
+ */
+function refresh(dir) {
+  const state = readState(dir);
+  if (!state) return null;
+  const kafkaPid = kafka.brokerPid(state.kafka);
+  const pgPid = state.postgres.embedded ? postgres.serverPid(state.postgres) : null;
+  let changed = false;
+  if (kafkaPid && kafkaPid !== state.kafka.pid) {
+    state.kafka.pid = kafkaPid;
+    changed = true;
+  }
+  if (pgPid && pgPid !== state.postgres.pid) {
+    state.postgres.pid = pgPid;
+    changed = true;
+  }
+  if (changed) writeState(dir, state);
+  return state;
+}
+
+/** Whether what runs in `dir` answers: { up, state, problems } (each problem says what is wrong). */
+async function status(dir) {
+  const state = refresh(dir);
+  if (!state) return { up: false, state, problems: [`nothing was started in ${dir}`] };
+  const problems = [];
+  const kafkaLog = path.join(state.kafka.dir, 'server.log');
+  if (!kafka.brokerPid(state.kafka)) problems.push(`Kafka is not running (its log: ${kafkaLog})`);
+  else if (!(await isListening(state.kafka.port))) problems.push(`Kafka runs but does not answer on port ${state.kafka.port} (its log: ${kafkaLog})`);
+  if (state.postgres.embedded) {
+    const pgLog = path.join(state.postgres.dir, 'postgres.log');
+    if (!postgres.serverPid(state.postgres)) problems.push(`PostgreSQL is not running (its log: ${pgLog})`);
+    else if (!(await isListening(state.postgres.port))) problems.push(`PostgreSQL runs but does not answer on port ${state.postgres.port} (its log: ${pgLog})`);
+  }
+  return { up: problems.length === 0, state, problems };
+}
+
+/** Stops the broker of `dir` (whichever process runs it) and starts it again on the same port and data. */
+async function restartKafka({ dir, quiet = false }) {
+  const state = refresh(dir);
+  if (!state) throw new Error(`nothing was started in ${dir}; start it with: npm run infra:up (or npm start)`);
+  if (!quiet) log('stopping Kafka...');
+  await kafka.stopKafka(state.kafka);
+  const { port, controllerPort } = state.kafka;
+  state.kafka = await kafka.startKafka({ dir: state.kafka.dir, port, controllerPort, quiet });
+  writeState(dir, state);
+  return state;
 }
 
 /**
@@ -46,7 +101,7 @@ function isUp(state) {
 async function up({ dir, kafkaPort = 0, pgPort = 0, databaseUrl, durable = true, databases = {}, quiet = false }) {
   fs.mkdirSync(dir, { recursive: true });
   fs.chmodSync(dir, 0o755); // PostgreSQL may run as another user (when we are root) and must reach its folder
-  const existing = readState(dir);
+  const existing = refresh(dir);
   if (isUp(existing)) {
     if (!quiet) log(`already up (Kafka ${existing.kafka.brokers}, PostgreSQL ${redact(existing.postgres.url)})`);
     return existing;
@@ -67,7 +122,7 @@ async function up({ dir, kafkaPort = 0, pgPort = 0, databaseUrl, durable = true,
   const k = kResult.value;
   const pg = pgResult.value;
   const state = { kafka: k, postgres: pg, databases: names, owner: process.pid };
-  fs.writeFileSync(stateFile(dir), JSON.stringify(state, null, 2));
+  writeState(dir, state);
   await postgres.ensureDatabases(pg.url, Object.values(names));
   if (!quiet) log(`databases ready: ${Object.values(names).join(', ')}`);
   return state;
@@ -109,4 +164,4 @@ function redact(url) {
   }
 }
 
-module.exports = { up, down, readState, envFor, isUp, redact, SERVICES };
+module.exports = { up, down, status, refresh, restartKafka, readState, envFor, isUp, redact, SERVICES };
