@@ -28,6 +28,12 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'typeorm', '@app/*', '**/apps/**'] }] },
   },
   {
+    // the database protocol is the bottom layer: it imports no other lib (its tests may use @app/testing)
+    files: ['libs/database/**/*.ts'],
+    ignores: ['libs/database/test/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['@nestjs/*', '@app/*', '**/apps/**'] }] },
+  },
+  {
     // libs never import apps
     files: ['libs/**/*.ts'],
     ignores: ['libs/**/test/**'],

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { MESSAGING_MIGRATIONS } from '@app/messaging';
-import { DatabaseClient } from '@app/platform';
+import { DatabaseClient } from '@app/database';
 import { createDatabase } from '@app/testing';
 import { Orders1732300000100 } from '../src/persistence/migrations/1732300000100-orders';
 

@@ -1,4 +1,4 @@
-import { isTransientError } from './errors';
+import { isTransientError, isTransientKafkaError } from './errors';
 
 describe('isTransientError', () => {
   it('retries what a later attempt can get past: a lost or ended session, a deadlock, a serialization failure', () => {
@@ -8,6 +8,14 @@ describe('isTransientError', () => {
     // TypeORM wraps the driver's error
     expect(isTransientError({ message: 'query failed', driverError: { code: '25P03' } })).toBe(true);
     expect(isTransientError(new Error('Connection terminated unexpectedly'))).toBe(true);
+  });
+
+  it('retries a Kafka failure (every kafkajs error), and only that is the Kafka half', () => {
+    const kafka = Object.assign(new Error('broker gone'), { name: 'KafkaJSConnectionError' });
+    expect(isTransientError(kafka)).toBe(true);
+    expect(isTransientKafkaError(kafka)).toBe(true);
+    expect(isTransientKafkaError({ code: '40P01' })).toBe(false);
+    expect(isTransientKafkaError(undefined)).toBe(false);
   });
 
   it('does not retry forever what will fail the same way again', () => {

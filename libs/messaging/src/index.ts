@@ -1,7 +1,6 @@
 export * from './messaging.options';
 export * from './messaging.module';
 export * from './errors';
-export * from './database/deferred';
 export * from './outbox/outbox.service';
 export * from './outbox/outbox.sql';
 export * from './relay/outbox-relay';

@@ -1,9 +1,9 @@
 import { Socket } from 'node:net';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { DatabaseClient } from '@app/platform';
+import { DatabaseClient, deferred } from '@app/database';
 import { createDatabase, dropDatabase } from '@app/testing';
-import { deferred, MESSAGING_MIGRATIONS, Outbox, OUTBOX_ENQUEUED, OUTBOX_NOTIFY_CHANNEL } from '../src';
+import { MESSAGING_MIGRATIONS, Outbox, OUTBOX_ENQUEUED, OUTBOX_NOTIFY_CHANNEL } from '../src';
 import { messagingOptions, sequenced, uuids } from './harness';
 
 /** Socket writes of this process while `work` runs (only PostgreSQL is connected here). */

@@ -7,4 +7,3 @@ export * from './http/validation';
 export * from './health/health.controller';
 export * from './service.module';
 export * from './bootstrap';
-export * from './database/database-client';

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule, TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { DataSourceOptions, MigrationInterface, QueryRunner } from 'typeorm';
-import { DatabaseClient } from './database/database-client';
+import { DatabaseClient } from '@app/database';
 import { TerminusModule } from '@nestjs/terminus';
 import { MessagingModule, MESSAGING_MIGRATIONS } from '@app/messaging';
 import { BaseConfig } from './config/base.config';

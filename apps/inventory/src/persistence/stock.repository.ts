@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { deferred } from '@app/messaging';
+import { deferred } from '@app/database';
 import { ProductStock, Reservation, ReservationStatus, ReservedLine } from '../domain/stock';
 import { ProductEntity, ReservationEntity } from './entities';
 

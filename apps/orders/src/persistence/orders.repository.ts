@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { deferred } from '@app/messaging';
+import { deferred } from '@app/database';
 import { Order, OrderStatus, TimelineEntry } from '../domain/order';
 import { OrderEntity, OrderTimelineEntity } from './order.entity';
 

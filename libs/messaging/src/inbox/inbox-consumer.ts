@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import { KafkaContext } from '@nestjs/microservices';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { EnvelopeError, EventEnvelope, parseEnvelope } from '@app/contracts';
-import { deferred, settledRows } from '../database/deferred';
+import { deferred, settledRows } from '@app/database';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
 import { isTransientError } from '../errors';
 import { DeadLetterPublisher, FailedMessage } from './dead-letter.publisher';

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { EventClass, EventEnvelope, headersOf, topicOfEvent, validateData } from '@app/contracts';
+import { deferred, settledRows } from '@app/database';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
-import { deferred, settledRows } from '../database/deferred';
 import { ENQUEUE_SQL, fnv1a, keyLockId, LockClass, NOTIFY_SQL } from './outbox.sql';
 
 /** One event to publish: the payload (an instance of a registered event class) and its context. */

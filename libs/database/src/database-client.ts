@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Client, ClientConfig, QueryResult } from 'pg';
-import { DEFERRED_MARK, SETTLED_ROWS, SettledRows } from '@app/messaging';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { prepareValue } = require('pg/lib/utils') as { prepareValue: (value: unknown) => unknown };
+import { DEFERRED_MARK, SETTLED_ROWS, SettledRows } from './deferred';
+import { prepareValue, socketOf } from './pg-internals';
 
 /** Distinct statements one connection keeps prepared; past that, statements run unnamed as before. */
 export const MAX_PREPARED_PER_CONNECTION = 256;
@@ -187,7 +186,7 @@ export class DatabaseClient extends Client {
   private async sendHeld(next: { text: string; values?: unknown[] }[]): Promise<QueryResult[]> {
     const held = this.held;
     this.held = [];
-    const stream = (this as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+    const stream = socketOf(this);
     stream?.cork?.();
     const sent: Promise<QueryResult>[] = [];
     try {

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { deferred, settledRows } from '@app/messaging';
 import { createDatabase, dropDatabase, query } from '@app/testing';
-import { DatabaseClient, DatabaseClientConfig, MAX_PREPARED_PER_CONNECTION } from '../src/database/database-client';
+import { DatabaseClient, DatabaseClientConfig, MAX_PREPARED_PER_CONNECTION } from '../src/database-client';
+import { deferred, settledRows } from '../src/deferred';
 
 describe('DatabaseClient: prepared statements (real PostgreSQL)', () => {
   let url: string;

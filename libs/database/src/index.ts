@@ -1,0 +1,3 @@
+export * from './deferred';
+export * from './database-client';
+export * from './transient-errors';
