@@ -126,9 +126,19 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
   if (config.RELAY_ONLY) return runRelayOnly(def.service, config, logger);
   try {
     const app = await createServiceApp(def, config);
-    await app.startAllMicroservices();
+    // HTTP first: listen() runs init() (database, migrations, the relay, every module's hooks), then opens the
+    // port; the consumer starts after, in the background. Its start ends once it has joined its group, and
+    // after a kill -9 of this service that waits for the dead member's session to expire (kafkajs 2.2.4 has no
+    // static membership, see ConsumerState): requests that need only the database are answered meanwhile, and
+    // /health/ready stays down (kafka.consumer: 'joining') until the consumer has joined.
     await app.listen(config.PORT, '0.0.0.0');
-    logger.log(`${def.service} ready on http://127.0.0.1:${config.PORT} (health: /health/ready)`);
+    logger.log(`${def.service} listening on http://127.0.0.1:${config.PORT}; its Kafka consumer is joining its group (health: /health/ready)`);
+    const server = app.get(KafkaServerRef).server;
+    app.startAllMicroservices().then(
+      () => logger.log(`${def.service} consumer started (${server?.state ?? 'no consumer'})`),
+      // the server tries again by itself (until it is closed), and readiness says the consumer crashed, and why
+      (err: Error) => logger.error(`${def.service} consumer failed to start (${err.message}); trying again, /health/ready is down meanwhile`, err.stack),
+    );
   } catch (err) {
     logger.error(`${def.service} failed to start: ${(err as Error).message}`, (err as Error).stack);
     process.exit(1);

@@ -12,17 +12,42 @@ export class KafkaServerRef {
 
 export interface KafkaProbe {
   brokerReachable: boolean;
-  /** The consumer's last state (Nest's Kafka status, or 'not started'). */
+  /** The consumer's last state (PrefixedKafkaServer's ConsumerState, or 'not started' without a server). */
   consumer: string;
+  /** Why the consumer last crashed or failed to start, until it has joined its group again. */
+  consumerError?: string;
   error?: string;
 }
 
-/** Consumer states in which the service takes in no events (between them it is connecting or consuming). */
-const CONSUMER_DOWN = ['crashed', 'stopped', 'disconnected'];
+/**
+ * Consumer states in which the service takes in its events: in its group, consuming or rejoining it. A
+ * rebalance is not counted as down: every member of the group goes through it at once, so taking them out of
+ * rotation for it would take out every replica. A consumer still connecting or joining is down: it reads
+ * nothing yet, and after an unclean stop of the service it waits for the dead member's session to expire.
+ */
+const CONSUMER_UP = ['connected', 'rebalancing'];
 
-/** Whether the service can do its Kafka work: the broker answers and its consumer is not down. */
+/**
+ * Whether the service can do its Kafka work: the broker answers and its consumer is in its group. The orders'
+ * deadline pauses while this is false, so the time a restarted consumer spends joining counts as a stall too:
+ * the replies its orders wait for sit unread in its topics meanwhile.
+ */
 export function kafkaUsable(probe: KafkaProbe): boolean {
-  return probe.brokerReachable && !CONSUMER_DOWN.includes(probe.consumer);
+  return probe.brokerReachable && CONSUMER_UP.includes(probe.consumer);
+}
+
+/** Why a probe that kafkaUsable() refuses is not usable, in a few words for readiness. */
+export function kafkaProblem(probe: KafkaProbe): string {
+  if (probe.error) return probe.error;
+  if (!probe.brokerReachable) return 'no broker';
+  switch (probe.consumer) {
+    case 'joining':
+      return 'the consumer has not joined its group yet (after an unclean stop, the broker waits for the old member to expire: KAFKA_SESSION_TIMEOUT_MS)';
+    case 'crashed':
+      return `the consumer crashed (${probe.consumerError ?? 'unknown error'}); a new one is being started`;
+    default:
+      return `consumer ${probe.consumer}`;
+  }
 }
 
 /** Answers "can this service talk to Kafka right now?" quickly, without blocking on retries. */
@@ -48,15 +73,16 @@ export class KafkaProbeService implements OnApplicationShutdown {
 
   private async probeOnce(timeoutMs: number): Promise<KafkaProbe> {
     const consumer = this.ref.server?.state ?? 'not started';
+    const consumerError = this.ref.server?.lastError ?? undefined;
     try {
       const admin = await this.connectedAdmin();
       const cluster = await withTimeout(admin.describeCluster(), timeoutMs, 'Kafka did not answer in time');
-      return { brokerReachable: cluster.brokers.length > 0, consumer };
+      return { brokerReachable: cluster.brokers.length > 0, consumer, ...(consumerError ? { consumerError } : {}) };
     } catch (err) {
       const admin = this.admin;
       this.admin = null; // start afresh next time: kafkajs clients do not always recover by themselves
       admin?.disconnect().catch(() => {});
-      return { brokerReachable: false, consumer, error: (err as Error).message };
+      return { brokerReachable: false, consumer, ...(consumerError ? { consumerError } : {}), error: (err as Error).message };
     }
   }
 

@@ -4,6 +4,8 @@ import { EventHeaders } from '@app/contracts';
 import { TopicNames } from './topic-names';
 
 const MAX_REMEMBERED_ROUTES = 1000;
+/** How long close() waits for a consumer still joining its group to disconnect. */
+const JOINING_CLOSE_WAIT_MS = 1000;
 
 /**
  * A message's event id: its `event-id` header (kafkajs reads a header sent without a value as null), or,
@@ -20,6 +22,20 @@ export function eventIdOf(message: Pick<KafkaMessage, 'headers' | 'value'>): str
     return []; // not JSON: handled (and dead-lettered) like any such message
   }
 }
+
+/**
+ * The consumer's state: 'starting' (not started yet), 'connecting' (to the cluster), 'joining' (connected,
+ * not in its group yet: after this service was killed, the broker keeps the dead member, and a new member
+ * waits until that one's session expires: KAFKA_SESSION_TIMEOUT_MS), 'connected' (in the group, consuming),
+ * 'rebalancing' (in the group, rejoining), 'crashed' (a new consumer is started after a backoff), 'stopped'
+ * and 'disconnected'.
+ *
+ * No static membership: kafkajs 2.2.4 cannot send a `group.instance.id` (KIP-345), which would let a restarted
+ * replica take its dead member's place at once (broker.joinGroup() sends no groupInstanceId, the consumer takes
+ * no such option), so the wait after a kill -9 stays. A graceful stop sends LeaveGroup (consumer.disconnect()
+ * -> runner.stop() -> consumerGroup.leave()), and the next start waits for nothing.
+ */
+export type ConsumerState = 'starting' | 'connecting' | 'joining' | 'connected' | 'rebalancing' | 'crashed' | 'stopped' | 'disconnected';
 
 /** A partition of a topic, by the topic's logical name (as the `@EventPattern` handlers see it). */
 export interface BatchPartition {
@@ -40,10 +56,11 @@ export interface BatchTransactions {
 /**
  * The Nest Kafka transport, with `@EventPattern` patterns read as logical topic names: it
  * subscribes to their physical (prefixed) names and routes messages back by logical name.
- * It also remembers the consumer's last state for the readiness check.
+ * It also remembers the consumer's last state for the readiness check (see `state`).
  */
 export class PrefixedKafkaServer extends ServerKafka {
-  private consumerState = 'starting';
+  private consumerState: ConsumerState = 'starting';
+  private consumerError: string | null = null;
   private closing = false;
   private restartAttempt = 0;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -60,7 +77,6 @@ export class PrefixedKafkaServer extends ServerKafka {
     private readonly topics: TopicNames,
   ) {
     super(options ?? {});
-    this.status.subscribe((s) => (this.consumerState = s));
   }
 
   /**
@@ -86,8 +102,34 @@ export class PrefixedKafkaServer extends ServerKafka {
     return route;
   }
 
-  get state(): string {
+  /** The consumer's state, from its own events (Nest's status mixes in the producer's, and says 'connected' before the group is joined). */
+  get state(): ConsumerState {
     return this.consumerState;
+  }
+
+  /** Why the consumer last crashed or failed to start; cleared once it has joined its group. */
+  get lastError(): string | null {
+    return this.consumerError;
+  }
+
+  /**
+   * Starts the consumer (connect, subscribe, join the group: Nest's `startAllMicroservices` waits for all of
+   * it). A start that fails (the broker gone since the topics were checked...) is reported to the caller and
+   * also tried again, like a crash, until the server is closed: the service keeps serving HTTP meanwhile, and
+   * readiness says the consumer crashed, and why.
+   */
+  override async listen(callback: (err?: unknown, ...optionalParams: unknown[]) => void): Promise<void> {
+    this.consumerState = 'connecting';
+    await super.listen((err?: unknown, ...rest: unknown[]) => {
+      // closed while starting (a SIGTERM right after the start): the start's failure is the close's doing
+      if (err && this.closing) return callback(undefined, ...rest);
+      if (err) {
+        this.consumerState = 'crashed';
+        this.consumerError = (err as Error)?.message ?? String(err);
+        this.scheduleRestart();
+      }
+      callback(err, ...rest);
+    });
   }
 
   /**
@@ -100,15 +142,32 @@ export class PrefixedKafkaServer extends ServerKafka {
     super.registerConsumerEventListeners();
     const consumer = this.consumer;
     if (!consumer) return;
+    // the state follows the current consumer only (a replaced one may still report its disconnect)
+    const track = (state: ConsumerState) => () => {
+      if (this.consumer === consumer) this.consumerState = state;
+    };
+    // connected to the cluster (by connect(), and again by run()): in no group yet
+    consumer.on(consumer.events.CONNECT, track('joining'));
+    consumer.on(consumer.events.STOP, track('stopped'));
+    consumer.on(consumer.events.DISCONNECT, track('disconnected'));
     consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (this.consumer !== consumer) return;
       this.consumerState = 'connected';
+      this.consumerError = null;
       this.restartAttempt = 0;
     });
     // kafkajs found the group rebalancing (an instance joined or left) and is about to rejoin: what
     // this member applied is committed now, while its generation is still accepted; the offsets are
     // read at once, before the rejoin replaces them (kafkajs' autoCommit did this from its heartbeats)
-    consumer.on(consumer.events.REBALANCING, () => void this.commitOffsets(true));
+    consumer.on(consumer.events.REBALANCING, () => {
+      track('rebalancing')();
+      void this.commitOffsets(true);
+    });
     consumer.on(consumer.events.CRASH, (event) => {
+      if (this.consumer === consumer) {
+        this.consumerState = 'crashed';
+        this.consumerError = event.payload.error?.message ?? 'unknown error';
+      }
       if (this.closing) return;
       this.logger.error(`consumer crashed (${event.payload.error?.message}); starting a new one`);
       this.scheduleRestart();
@@ -127,11 +186,14 @@ export class PrefixedKafkaServer extends ServerKafka {
     try {
       await this.consumer?.disconnect().catch(() => {});
       this.consumer = consumer;
+      this.consumerState = 'connecting';
       this.registerConsumerEventListeners();
       await consumer.connect();
       if (!this.closing) await this.bindEvents(consumer);
     } catch (err) {
       if (!this.closing) {
+        this.consumerState = 'crashed';
+        this.consumerError = (err as Error).message;
         this.logger.warn(`consumer restart failed (${(err as Error).message}); trying again`);
         this.scheduleRestart();
       }
@@ -146,7 +208,15 @@ export class PrefixedKafkaServer extends ServerKafka {
     if (this.commitTimer) clearInterval(this.commitTimer);
     // what was applied is committed before the group is left, so a restart does not deliver it again
     await this.commitOffsets(true);
-    await super.close();
+    if (this.consumerState !== 'connecting' && this.consumerState !== 'joining') return super.close();
+    // a consumer not in its group yet has nothing to commit, and no member id to leave with (kafkajs learns it
+    // from the join's answer), while its disconnect waits for the JoinGroup in flight: after a kill -9 of this
+    // service, until the dead member's session has expired, beyond SHUTDOWN_TIMEOUT_MS. It is given a moment,
+    // then left to end with the process (the broker drops its pending member after a session)
+    const closed = super.close().catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, JOINING_CLOSE_WAIT_MS).unref()))]);
+    clearTimeout(timer);
   }
 
   /** Milliseconds between offset commits; 0: after every batch. */

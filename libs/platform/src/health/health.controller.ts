@@ -1,11 +1,14 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
-import { kafkaUsable, KafkaProbeService, MESSAGING_OPTIONS, MessagingOptions, OutboxRelayService } from '@app/messaging';
+import { kafkaProblem, kafkaUsable, KafkaProbeService, MESSAGING_OPTIONS, MessagingOptions, OutboxRelayService } from '@app/messaging';
 
 /**
  * `/health/live`: the process answers (restart it if not). `/health/ready`: it can do its work
  * (database, Kafka broker and consumer, outbox not falling behind); take it out of rotation if not.
+ * HTTP answers before the consumer has joined its group (see runService): until then readiness is
+ * down, with the consumer's state (`kafka.consumer`: 'connecting', 'joining', 'crashed'...), and
+ * liveness up.
  */
 @Controller('health')
 export class HealthController {
@@ -52,9 +55,7 @@ export class HealthController {
   private async kafkaCheck() {
     const check = this.indicators.check('kafka');
     const probe = await this.kafka.probe();
-    return kafkaUsable(probe)
-      ? check.up({ consumer: probe.consumer })
-      : check.down({ consumer: probe.consumer, error: probe.error ?? `consumer ${probe.consumer}` });
+    return kafkaUsable(probe) ? check.up({ consumer: probe.consumer }) : check.down({ consumer: probe.consumer, error: kafkaProblem(probe) });
   }
 
   private async outboxCheck() {
