@@ -138,7 +138,8 @@ async function startKafka({ dir, port, controllerPort, partitions = 3, quiet = f
       encoding: 'utf8',
     });
     if (format.status !== 0) {
-      throw new Error(`Kafka storage format failed:\n${format.stdout}\n${format.stderr}`);
+      const how = format.error ? `java could not be run (${format.error.message})` : format.signal ? `killed by ${format.signal}` : `exit ${format.status}`;
+      throw new Error(`Kafka storage format of ${dir} failed (${how}):\n${format.stdout || ''}\n${format.stderr || ''}`);
     }
   }
 
@@ -153,14 +154,15 @@ async function startKafka({ dir, port, controllerPort, partitions = 3, quiet = f
   const kafka = { pid: child.pid, port, controllerPort, dir, brokers: `127.0.0.1:${port}` };
   fs.writeFileSync(path.join(dir, 'kafka.json'), JSON.stringify(kafka));
   let exited = null;
-  child.once('exit', (code) => (exited = code));
+  child.once('exit', (code, signal) => (exited = signal ? `was killed by ${signal}` : `exited with code ${code}`));
 
   let lastDot = 0;
   await waitFor(
     `Kafka broker on port ${port}`,
     async () => {
       if (exited !== null) {
-        throw Object.assign(new Error(`the broker exited with code ${exited}; see ${path.join(dir, 'stdout.log')}`), { fatal: true });
+        const hint = `see ${path.join(dir, 'stdout.log')} and ${path.join(dir, 'server.log')} (a port taken by another program, or another broker on the same folder?)`;
+        throw Object.assign(new Error(`the Kafka broker ${exited} at start; ${hint}`), { fatal: true });
       }
       return brokerAnswers(port);
     },

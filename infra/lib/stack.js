@@ -123,7 +123,15 @@ async function up({ dir, kafkaPort = 0, pgPort = 0, databaseUrl, durable = true,
   const pg = pgResult.value;
   const state = { kafka: k, postgres: pg, databases: names, owner: process.pid };
   writeState(dir, state);
-  await postgres.ensureDatabases(pg.url, Object.values(names));
+  try {
+    await postgres.ensureDatabases(pg.url, Object.values(names));
+  } catch (err) {
+    await down({ dir, quiet: true }); // a half-made stack must not be left running
+    const fix = pg.embedded
+      ? `see ${path.join(pg.dir, 'postgres.log')}`
+      : 'check DATABASE_URL: the server must run, accept that user and let it create databases';
+    throw new Error(`could not create the databases on PostgreSQL ${redact(pg.url)}: ${err.message}; ${fix}`);
+  }
   if (!quiet) log(`databases ready: ${Object.values(names).join(', ')}`);
   return state;
 }
@@ -138,8 +146,8 @@ function partsOf(dir) {
   } catch {
     /* no broker was started */
   }
-  const pgDir = path.join(dir, 'postgres');
-  const pg = fs.existsSync(path.join(pgDir, 'data', 'postmaster.pid')) ? { embedded: true, dir: pgDir } : null;
+  const pgDir = postgres.findServerDir(path.join(dir, 'postgres'));
+  const pg = pgDir ? { embedded: true, dir: pgDir } : null;
   return k || pg ? { kafka: k, postgres: pg } : null;
 }
 
