@@ -13,7 +13,12 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
 import { ALL_TOPICS, OrderCancelledV1, Topics } from '@app/contracts';
-import { createKafka, ensureTopics, KafkaRelayPublisher, MESSAGING_MIGRATIONS, Outbox, OutboxRelay, OutboxRow, RelayPublisher, TopicNames } from '@app/messaging';
+import { MESSAGING_MIGRATIONS, Outbox } from '@app/messaging';
+import { createKafka } from '@app/messaging/kafka/kafka-client';
+import { ensureTopics } from '@app/messaging/kafka/topic-admin';
+import { TopicNames } from '@app/messaging/kafka/topic-names';
+import { OutboxRelay } from '@app/messaging/relay/outbox-relay';
+import { KafkaRelayPublisher, OutboxRow, RelayPublisher } from '@app/messaging/relay/publisher';
 import { infra } from '@app/testing';
 import { machine, median, percentile, progress, round, table, writeResult } from './lib';
 

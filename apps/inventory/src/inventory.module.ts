@@ -20,8 +20,8 @@ export class InventoryModule {
       imports: [
         ServiceModule.forRoot({ service: 'inventory', config, entities: [ProductEntity, ReservationEntity], migrations: [Inventory1732300000200, ReservationRejected1764900000000] }),
       ],
-      controllers: [ProductsController, InventoryEventsConsumer],
-      providers: [StockRepository, ReservationsService, CatalogService, DemoSeedService, AdminGuard],
+      controllers: [ProductsController],
+      providers: [InventoryEventsConsumer, StockRepository, ReservationsService, CatalogService, DemoSeedService, AdminGuard],
     };
   }
 }

@@ -28,8 +28,10 @@ export class OrdersModule {
           migrations: [Orders1732300000100],
         }),
       ],
-      controllers: [OrdersController, OrderEventsConsumer, ...(config.CANCEL_ON_DEAD_LETTER ? [DeadLetterConsumer] : [])],
+      controllers: [OrdersController],
       providers: [
+        OrderEventsConsumer,
+        ...(config.CANCEL_ON_DEAD_LETTER ? [DeadLetterConsumer] : []),
         OrdersRepository,
         OrderIntake,
         // an order waits for a transaction as long as a request would wait for a pooled connection (5 s)

@@ -13,8 +13,8 @@ export class ShippingModule {
     return {
       module: ShippingModule,
       imports: [ServiceModule.forRoot({ service: 'shipping', config, entities: [ShipmentEntity, ShipmentRequestEntity], migrations: [Shipping1732300000300] })],
-      controllers: [ShipmentsController, ShippingEventsConsumer],
-      providers: [ShipmentsService],
+      controllers: [ShipmentsController],
+      providers: [ShippingEventsConsumer, ShipmentsService],
     };
   }
 }

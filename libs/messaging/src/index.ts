@@ -1,19 +1,24 @@
-export * from './messaging.options';
-export * from './messaging.module';
-export * from './errors';
-export * from './outbox/outbox.service';
-export * from './outbox/outbox.sql';
-export * from './relay/outbox-relay';
-export * from './relay/outbox-relay.service';
-export * from './relay/publisher';
-export * from './relay/errors';
-export * from './inbox/event-handlers';
-export * from './inbox/inbox-consumer';
-export * from './inbox/inbox-pruner';
-export * from './inbox/dead-letter.publisher';
-export * from './kafka/kafka-client';
-export * from './kafka/kafka-server';
-export * from './kafka/kafka-health';
-export * from './kafka/topic-admin';
-export * from './kafka/topic-names';
-export * from './migrations';
+// What services and the platform use of messaging; the rest is internal (tests and benchmarks reach it
+// through `@app/messaging/<path>`).
+
+// the module and its options
+export { MessagingModule } from './messaging.module';
+export { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
+export { MESSAGING_MIGRATIONS } from './migrations';
+
+// writing events: in the caller's transaction
+export { Outbox } from './outbox/outbox.service';
+
+// consuming events: handlers declared on providers, errors they may throw
+export { OnEvent, OnMessage, type EventHandler, type RawMessage, type RawMessageHandler } from './consumer/on-event';
+export { PermanentEventError, ConsumerStoppingError } from './inbox/inbox-consumer';
+export { isTransientError } from './errors';
+
+// wiring a service: its Kafka transport, its relay (in the service or alone)
+export { ensureServiceTopics, createKafkaTransport } from './kafka/kafka-transport';
+export { createOutboxRelay } from './relay/relay-factory';
+export { InboxConsumer } from './inbox/inbox-consumer';
+export { OutboxRelayService } from './relay/outbox-relay.service';
+
+// health
+export { KafkaProbeService, KafkaServerRef, kafkaUsable, kafkaProblem, type KafkaProbe } from './kafka/kafka-health';

@@ -1,8 +1,10 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { MESSAGING_OPTIONS, MessagingOptions } from './messaging.options';
 import { Outbox, OUTBOX_WAKE_POLICY } from './outbox/outbox.service';
 import { OutboxRelayService } from './relay/outbox-relay.service';
 import { InboxConsumer } from './inbox/inbox-consumer';
+import { EventRouter } from './consumer/event-router';
 import { InboxPruner } from './inbox/inbox-pruner';
 import { DeadLetterPublisher } from './inbox/dead-letter.publisher';
 import { KafkaProbeService, KafkaServerRef } from './kafka/kafka-health';
@@ -17,12 +19,13 @@ export class MessagingModule {
       Outbox,
       OutboxRelayService,
       { provide: OUTBOX_WAKE_POLICY, useExisting: OutboxRelayService },
+      EventRouter,
       InboxConsumer,
       InboxPruner,
       DeadLetterPublisher,
       KafkaServerRef,
       KafkaProbeService,
     ];
-    return { module: MessagingModule, providers, exports: providers };
+    return { module: MessagingModule, imports: [DiscoveryModule], providers, exports: providers };
   }
 }

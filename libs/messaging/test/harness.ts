@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EventEnvelope, OrderCancelledV1 } from '@app/contracts';
 import { createDatabase, dropDatabase } from '@app/testing';
-import { KafkaRelayPublisher, MessagingOptions, MESSAGING_MIGRATIONS, Outbox, OutboxRelay, RelayPublisher, TopicNames, createKafka } from '../src';
+import { MessagingOptions, MESSAGING_MIGRATIONS, Outbox } from '../src';
+import { createKafka } from '../src/kafka/kafka-client';
+import { TopicNames } from '../src/kafka/topic-names';
+import { OutboxRelay } from '../src/relay/outbox-relay';
+import { KafkaRelayPublisher, RelayPublisher } from '../src/relay/publisher';
 
 /** A database with the messaging tables, and an Outbox writing to it. */
 export interface OutboxDb {
@@ -119,7 +123,7 @@ export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 export async function createTopics(brokers: string, prefix: string): Promise<void> {
   const { ALL_TOPICS, deadLetterTopicOf } = await import('@app/contracts');
-  const { ensureTopics } = await import('../src');
+  const { ensureTopics } = await import('../src/kafka/topic-admin');
   const topics = ALL_TOPICS.flatMap((t) => [t, deadLetterTopicOf(t)]).map((t) => `${prefix}${t}`);
   await ensureTopics(createKafka({ brokers: brokers.split(',') }, 'test-admin'), topics, 6, 1);
 }

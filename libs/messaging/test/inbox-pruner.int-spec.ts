@@ -1,4 +1,4 @@
-import { InboxPruner } from '../src';
+import { InboxPruner } from '../src/inbox/inbox-pruner';
 import { createOutboxDb, messagingOptions, OutboxDb } from './harness';
 
 describe('inbox pruning (real PostgreSQL)', () => {

@@ -3,7 +3,9 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DatabaseClient, deferred } from '@app/database';
 import { createDatabase, dropDatabase } from '@app/testing';
-import { MESSAGING_MIGRATIONS, Outbox, OUTBOX_ENQUEUED, OUTBOX_NOTIFY_CHANNEL } from '../src';
+import { MESSAGING_MIGRATIONS, Outbox } from '../src';
+import { OUTBOX_ENQUEUED } from '../src/outbox/outbox.service';
+import { OUTBOX_NOTIFY_CHANNEL } from '../src/outbox/outbox.sql';
 import { messagingOptions, sequenced, uuids } from './harness';
 
 /** Socket writes of this process while `work` runs (only PostgreSQL is connected here). */

@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { Topics } from '@app/contracts';
 import { Client } from 'pg';
 import { infra, readTopics, sharedInfra, uniqueTopicPrefix, waitUntil } from '@app/testing';
-import { Outbox, OUTBOX_NOTIFY_CHANNEL, OutboxRelay, OutboxRelayService } from '../src';
+import { Outbox, OutboxRelayService } from '../src';
+import { OUTBOX_NOTIFY_CHANNEL } from '../src/outbox/outbox.sql';
+import { OutboxRelay } from '../src/relay/outbox-relay';
 import {
   createOutboxDb,
   createTopics,

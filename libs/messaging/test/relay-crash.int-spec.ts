@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Topics } from '@app/contracts';
 import { createDatabase, dropDatabase, query, readTopics, RunningApp, sharedInfra, startInProcess, uniqueTopicPrefix, waitUntil } from '@app/testing';
-import { OutboxRelay } from '../src';
+import { OutboxRelay } from '../src/relay/outbox-relay';
 import { createOutboxDb, createTopics, OutboxDb, sequenced, startRelay, uuids } from './harness';
 import { probeService } from './fixtures/probe.service';
 

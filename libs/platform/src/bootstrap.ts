@@ -2,18 +2,7 @@ import { DynamicModule, Logger, LogLevel, ValidationPipe } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RawServerDefault } from 'fastify';
-import { ALL_TOPICS, deadLetterTopicOf } from '@app/contracts';
-import {
-  createKafka,
-  ensureTopics,
-  InboxConsumer,
-  kafkaClientConfig,
-  KafkaRelayPublisher,
-  KafkaServerRef,
-  OutboxRelay,
-  PrefixedKafkaServer,
-  TopicNames,
-} from '@app/messaging';
+import { createKafkaTransport, createOutboxRelay, ensureServiceTopics, InboxConsumer, KafkaServerRef } from '@app/messaging';
 import { BaseConfig } from './config/base.config';
 import { ConfigError, loadConfig } from './config/load-config';
 import { messagingOptionsFrom } from './config/messaging-options';
@@ -69,44 +58,10 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
   app.enableShutdownHooks();
 
   const options = messagingOptionsFrom(def.service, config);
-  const topics = new TopicNames(options.topicPrefix);
-  const kafka = createKafka(options, def.service);
-  const deadLetterTopics = new Set(ALL_TOPICS.map((t) => topics.physical(deadLetterTopicOf(t))));
-  const all = ALL_TOPICS.flatMap((t) => [t, deadLetterTopicOf(t)]).map((t) => topics.physical(t));
-  // A dead-letter topic takes few messages and needs no order among them: one partition. Every partition a
-  // consumer reads is in each of its fetches (kafkajs has no incremental fetch sessions), and the orders
-  // service reads the three dead-letter topics (see docs/decisions/007-one-partition-dead-letter-topics.md).
-  await ensureTopics(kafka, all, (t) => (deadLetterTopics.has(t) ? 1 : options.topicPartitions), options.replicationFactor);
-
-  const server = new PrefixedKafkaServer(
-    {
-      client: kafkaClientConfig(options, def.service),
-      consumer: {
-        groupId: def.service,
-        sessionTimeout: options.consumer.sessionTimeoutMs,
-        heartbeatInterval: Math.floor(options.consumer.sessionTimeoutMs / 10),
-        allowAutoTopicCreation: false,
-        // an idle fetch waits this long on the broker; new data answers it at once
-        maxWaitTimeInMs: 500,
-        // the server restarts crashed consumers itself (and stops doing so when closed)
-        retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10000, restartOnFailure: async () => false },
-      },
-      subscribe: { fromBeginning: true },
-      run: {
-        partitionsConsumedConcurrently: options.consumer.concurrency,
-        autoCommit: true,
-        // kafkajs resolves an offset only after its handler returned (after the inbox commit);
-        // committing those every interval instead of after every message saves a broker request per event
-        ...(options.consumer.commitIntervalMs > 0 ? { autoCommitInterval: options.consumer.commitIntervalMs } : {}),
-      },
-      parser: { keepBinary: true },
-      postfixId: '',
-    },
-    topics,
-  );
-  server.useBatchTransactions(app.get(InboxConsumer), options.consumer.batchSize);
+  await ensureServiceTopics(options);
+  const server = createKafkaTransport(options, app.get(InboxConsumer));
   app.get(KafkaServerRef).server = server;
-  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+  app.connectMicroservice({ strategy: server });
   return app;
 }
 
@@ -150,17 +105,7 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
  * replicas. Any number of relays may run over one outbox (lanes keep order per key).
  */
 async function runRelayOnly(service: string, config: BaseConfig, logger: Logger): Promise<void> {
-  const options = messagingOptionsFrom(service, config);
-  const relay = new OutboxRelay(
-    {
-      databaseUrl: options.databaseUrl,
-      lanes: options.outbox.lanes,
-      batchSize: options.outbox.batchSize,
-      pollIntervalMs: options.outbox.pollIntervalMs,
-      logger: { log: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
-    },
-    new KafkaRelayPublisher(createKafka(options, `${service}-relay`), new TopicNames(options.topicPrefix)),
-  );
+  const relay = createOutboxRelay(messagingOptionsFrom(service, config));
   await relay.start();
   logger.log(`${service} outbox relay running alone (RELAY_ONLY)`);
   const report = setInterval(() => logger.log(`relay: ${JSON.stringify(relay.stats)}`), 30_000);

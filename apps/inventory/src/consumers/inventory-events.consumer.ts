@@ -1,33 +1,36 @@
-import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
-import { OrderCancelledV1, OrderPlacedV1, ShipmentCancelledV1, ShipmentFailedV1, ShipmentScheduledV1, Topics } from '@app/contracts';
-import { EventHandlers, InboxConsumer } from '@app/messaging';
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { EventEnvelope, OrderCancelledV1, OrderPlacedV1, ShipmentCancelledV1, ShipmentFailedV1, ShipmentScheduledV1 } from '@app/contracts';
+import { OnEvent } from '@app/messaging';
 import { ReservationsService } from '../application/reservations.service';
 
 /** inventory reserves on OrderPlaced and moves reservations on cancellations and shipping outcomes. */
-@Controller()
+@Injectable()
 export class InventoryEventsConsumer {
-  private readonly handlers: EventHandlers;
+  constructor(private readonly reservations: ReservationsService) {}
 
-  constructor(
-    private readonly inbox: InboxConsumer,
-    reservations: ReservationsService,
-  ) {
-    this.handlers = new EventHandlers()
-      .on(OrderPlacedV1, (e, tx) => reservations.reserve(tx, e))
-      .on(OrderCancelledV1, (e, tx) => reservations.move(tx, e, 'release'))
-      .on(ShipmentScheduledV1, (e, tx) => reservations.move(tx, e, 'ship'))
-      .on(ShipmentFailedV1, (e, tx) => reservations.move(tx, e, 'release'))
-      .on(ShipmentCancelledV1, (e, tx) => reservations.move(tx, e, 'return'));
+  @OnEvent(OrderPlacedV1)
+  placed(e: EventEnvelope<OrderPlacedV1>, tx: EntityManager) {
+    return this.reservations.reserve(tx, e);
   }
 
-  @EventPattern(Topics.OrdersEvents)
-  async onOrderEvent(_: unknown, @Ctx() ctx: KafkaContext): Promise<void> {
-    await this.inbox.consume(ctx, this.handlers);
+  @OnEvent(OrderCancelledV1)
+  cancelled(e: EventEnvelope<OrderCancelledV1>, tx: EntityManager) {
+    return this.reservations.move(tx, e, 'release');
   }
 
-  @EventPattern(Topics.ShippingEvents)
-  async onShippingEvent(_: unknown, @Ctx() ctx: KafkaContext): Promise<void> {
-    await this.inbox.consume(ctx, this.handlers);
+  @OnEvent(ShipmentScheduledV1)
+  shipmentScheduled(e: EventEnvelope<ShipmentScheduledV1>, tx: EntityManager) {
+    return this.reservations.move(tx, e, 'ship');
+  }
+
+  @OnEvent(ShipmentFailedV1)
+  shipmentFailed(e: EventEnvelope<ShipmentFailedV1>, tx: EntityManager) {
+    return this.reservations.move(tx, e, 'release');
+  }
+
+  @OnEvent(ShipmentCancelledV1)
+  shipmentCancelled(e: EventEnvelope<ShipmentCancelledV1>, tx: EntityManager) {
+    return this.reservations.move(tx, e, 'return');
   }
 }

@@ -1,30 +1,26 @@
-import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, KafkaContext } from '@nestjs/microservices';
-import { OrderCancelledV1, OrderPlacedV1, StockReservedV1, Topics } from '@app/contracts';
-import { EventHandlers, InboxConsumer } from '@app/messaging';
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { EventEnvelope, OrderCancelledV1, OrderPlacedV1, StockReservedV1 } from '@app/contracts';
+import { OnEvent } from '@app/messaging';
 import { ShipmentsService } from '../application/shipments.service';
 
-@Controller()
+/** shipping learns an order's destination and its reservation, then ships; a cancellation cancels the shipment. */
+@Injectable()
 export class ShippingEventsConsumer {
-  private readonly handlers: EventHandlers;
+  constructor(private readonly shipments: ShipmentsService) {}
 
-  constructor(
-    private readonly inbox: InboxConsumer,
-    shipments: ShipmentsService,
-  ) {
-    this.handlers = new EventHandlers()
-      .on(OrderPlacedV1, (e, tx) => shipments.onOrderPlaced(tx, e))
-      .on(StockReservedV1, (e, tx) => shipments.onStockReserved(tx, e))
-      .on(OrderCancelledV1, (e, tx) => shipments.onOrderCancelled(tx, e));
+  @OnEvent(OrderPlacedV1)
+  placed(e: EventEnvelope<OrderPlacedV1>, tx: EntityManager) {
+    return this.shipments.onOrderPlaced(tx, e);
   }
 
-  @EventPattern(Topics.OrdersEvents)
-  async onOrderEvent(_: unknown, @Ctx() ctx: KafkaContext): Promise<void> {
-    await this.inbox.consume(ctx, this.handlers);
+  @OnEvent(StockReservedV1)
+  reserved(e: EventEnvelope<StockReservedV1>, tx: EntityManager) {
+    return this.shipments.onStockReserved(tx, e);
   }
 
-  @EventPattern(Topics.InventoryEvents)
-  async onInventoryEvent(_: unknown, @Ctx() ctx: KafkaContext): Promise<void> {
-    await this.inbox.consume(ctx, this.handlers);
+  @OnEvent(OrderCancelledV1)
+  cancelled(e: EventEnvelope<OrderCancelledV1>, tx: EntityManager) {
+    return this.shipments.onOrderCancelled(tx, e);
   }
 }

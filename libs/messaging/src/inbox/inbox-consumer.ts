@@ -1,13 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { KafkaContext } from '@nestjs/microservices';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { EnvelopeError, EventEnvelope, parseEnvelope } from '@app/contracts';
 import { deferred, settledRows } from '@app/database';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
 import { isTransientError } from '../errors';
 import { DeadLetterPublisher, FailedMessage } from './dead-letter.publisher';
-import { EventHandlers } from './event-handlers';
-import type { BatchPartition } from '../kafka/kafka-server';
+import { EventRouter } from '../consumer/event-router';
+import { eventIdOf, type InboundMessage, type MessageDispatcher } from '../kafka/inbound-message';
 
 /** Thrown by a handler for an event that can never be applied (a bug or a broken contract). */
 export class PermanentEventError extends Error {
@@ -59,8 +58,6 @@ interface BatchScope {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const batchKey = (topic: string, partition: number) => `${topic}[${partition}]`;
-
 /** Non-transient handler errors are retried this many times before the message is dead-lettered. */
 const MAX_PERMANENT_ATTEMPTS = 3;
 const MAX_BACKOFF_MS = 10_000;
@@ -73,28 +70,25 @@ export interface ConsumeResult {
 }
 
 /**
- * Runs an `@EventPattern` handler with exactly-once effect over at-least-once delivery:
+ * Where every fetched message of the service's consumer goes (the Kafka transport hands it each batch): it
+ * parses the envelope, deduplicates, routes to the @OnEvent handler of its type and version, and applies it
+ * with exactly-once effect over at-least-once delivery:
  * - the envelope and its data are validated; a bad message goes to the dead-letter topic;
  * - the handler runs in one transaction with an inbox row (consumer, event id), so a redelivered
  *   event is acknowledged and does nothing;
  * - transient failures (database or broker down) are retried with backoff, never skipped;
- * - the method returns, and Nest lets kafkajs commit the offset, only after the commit.
+ * - it returns, and the transport resolves the offset, only after the commit.
+ * Messages of an @OnMessage topic (no events: dead letters) go to their handler, transient failures retried.
  */
 @Injectable()
-export class InboxConsumer implements BeforeApplicationShutdown {
+export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatcher {
   private readonly logger = new Logger(InboxConsumer.name);
-  /**
-   * The open batch of each partition (one at a time per partition), by `batchKey`: `consume()` finds
-   * its batch from its message's topic and partition. (Not AsyncLocalStorage: in Node 20 its first
-   * use installs a promise hook for the whole process, which makes every promise, in every library,
-   * more expensive: see docs/decisions/003-no-async-local-storage.md.)
-   */
-  private readonly batches = new Map<string, BatchScope>();
   private stopping = false;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly deadLetters: DeadLetterPublisher,
+    private readonly router: EventRouter,
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
   ) {}
 
@@ -105,38 +99,43 @@ export class InboxConsumer implements BeforeApplicationShutdown {
   /** Events skipped inside a batch because the inbox already had them (a batch delivered again). */
   readonly stats = { duplicatesSkippedInBatches: 0 };
 
+  /** The logical topics the service's handlers read. */
+  topics(): string[] {
+    return this.router.topics();
+  }
+
   /**
-   * Runs `handleAll` (which hands each message of one partition's batch, in order, to its
-   * `@EventPattern` handler) with every `consume()` inside sharing ONE transaction, and commits it:
-   * under load, a batch costs one BEGIN/COMMIT and one relay wake instead of one per message.
-   * Anything off the happy path (a handler error, a bad envelope, a failed commit) rolls the whole
-   * batch back and returns false; the caller then handles each message alone, with the retry and
-   * dead-letter policy of `consume()`. Offsets must only be resolved after this returned true.
+   * Handles consecutive messages of one partition in ONE transaction, and commits it: under load, a batch
+   * costs one BEGIN/COMMIT and one relay wake instead of one per message. Anything off the happy path (a
+   * handler error, a bad envelope, a failed commit) rolls the whole batch back and returns false; the
+   * caller then hands each message to `handle()`, with its retry and dead-letter policy. Offsets must only
+   * be resolved after this returned true.
    *
    * A batch that met an event already applied is most likely a batch delivered again (after a
-   * rebalance or a crash, up to a commit interval of events): the inbox is asked once which of
-   * `eventIds()` (the messages' event ids) it already has, and the batch runs again with those
-   * skipped, instead of every event of it being handled, and rolled back, one by one.
+   * rebalance or a crash, up to a commit interval of events): the inbox is asked once which of its
+   * event ids it already has, and the batch runs again with those skipped, instead of every event of it
+   * being handled, and rolled back, one by one.
    */
-  async inOneTransaction(partition: BatchPartition, handleAll: () => Promise<void>, eventIds: () => string[] = () => []): Promise<boolean> {
-    const key = batchKey(partition.topic, partition.partition);
-    let outcome = await this.attemptBatch(key, handleAll, null);
-    const ids = outcome instanceof BatchMetDuplicate ? eventIds().filter((id) => UUID.test(id)) : [];
+  async handleInOneTransaction(messages: InboundMessage[]): Promise<boolean> {
+    if (messages.length === 0 || this.router.rawHandler(messages[0].topic)) return false;
+    let outcome = await this.attemptBatch(messages, null);
+    const ids = outcome instanceof BatchMetDuplicate ? messages.flatMap((m) => eventIdOf(m)).filter((id) => UUID.test(id)) : [];
     if (ids.length > 0) {
       const applied = await this.appliedAmong(ids).catch((err: Error) => err);
-      outcome = applied instanceof Error ? applied : await this.attemptBatch(key, handleAll, applied);
+      outcome = applied instanceof Error ? applied : await this.attemptBatch(messages, applied);
     }
     if (outcome === true) return true;
     this.logger.debug(`batch rolled back, handling its messages one by one (${outcome.message})`);
     return false;
   }
 
-  private async attemptBatch(key: string, handleAll: () => Promise<void>, applied: Set<string> | null): Promise<true | Error> {
-    if (this.batches.has(key)) throw new Error(`a batch of ${key} is already open`);
+  private async attemptBatch(messages: InboundMessage[], applied: Set<string> | null): Promise<true | Error> {
     const scope: BatchScope = { runner: null, applied };
-    this.batches.set(key, scope);
     try {
-      await handleAll();
+      for (const message of messages) {
+        await this.consumeInBatch(message, scope);
+        await message.heartbeat(); // kafkajs sends one only every heartbeatInterval: a long batch keeps its partitions
+      }
       if (scope.runner) await scope.runner.commitTransaction();
       return true;
     } catch (err) {
@@ -144,7 +143,6 @@ export class InboxConsumer implements BeforeApplicationShutdown {
       if (this.stopping) throw new ConsumerStoppingError();
       return err as Error;
     } finally {
-      this.batches.delete(key);
       await scope.runner?.release().catch(() => {});
     }
   }
@@ -158,32 +156,32 @@ export class InboxConsumer implements BeforeApplicationShutdown {
     return new Set(rows.map((r) => r.id.toLowerCase()));
   }
 
-  async consume(ctx: KafkaContext, handlers: EventHandlers): Promise<ConsumeResult> {
-    const scope = this.batches.get(batchKey(ctx.getTopic(), ctx.getPartition()));
-    if (scope) return this.consumeInBatch(ctx, handlers, scope);
-    const raw = ctx.getMessage();
+  /** Handles one message alone: an event through the inbox, a raw message by its @OnMessage handler. */
+  async handle(inbound: InboundMessage): Promise<ConsumeResult> {
+    const raw = this.router.rawHandler(inbound.topic);
+    if (raw) return this.handleRaw(inbound, raw);
     const message: FailedMessage = {
-      topic: ctx.getTopic(),
-      partition: ctx.getPartition(),
-      offset: raw.offset,
-      key: raw.key === null || raw.key === undefined ? null : raw.key.toString(),
-      value: raw.value,
-      headers: (raw.headers ?? {}) as FailedMessage['headers'],
+      topic: inbound.topic,
+      partition: inbound.partition,
+      offset: inbound.offset,
+      key: inbound.key === null || inbound.key === undefined ? null : inbound.key.toString(),
+      value: inbound.value,
+      headers: (inbound.headers ?? {}) as FailedMessage['headers'],
     };
-    const heartbeat = ctx.getHeartbeat();
+    const heartbeat = inbound.heartbeat;
 
     let envelope: EventEnvelope<object>;
     try {
-      envelope = parseEnvelope(raw.value as Buffer | string | null);
+      envelope = parseEnvelope(inbound.value);
     } catch (err) {
       const e = err as EnvelopeError;
       await this.deadLetter(message, e.code ?? 'BAD_ENVELOPE', e.message, heartbeat);
       return { outcome: 'dead-lettered' };
     }
-    const handler = handlers.find(envelope.type, envelope.version);
+    const handler = this.router.event(envelope.type, envelope.version);
     if (!handler) {
       // a type this consumer does not act on is skipped; a version of a type it acts on must not be
-      if (!handlers.handlesType(envelope.type)) return { outcome: 'ignored' };
+      if (!this.router.handlesType(envelope.type)) return { outcome: 'ignored' };
       await this.deadLetter(message, 'UNHANDLED_VERSION', `${envelope.type} v${envelope.version} has no handler in ${this.options.service}`, heartbeat);
       return { outcome: 'dead-lettered' };
     }
@@ -224,29 +222,34 @@ export class InboxConsumer implements BeforeApplicationShutdown {
   }
 
   /**
-   * Runs `work` for a message that does not go through the inbox (its effect is idempotent by itself),
-   * retrying transient failures (the database or broker unavailable) with backoff, heartbeating meanwhile,
-   * until it succeeds or the consumer stops; any other failure is returned to the caller to decide on.
+   * A raw message (no inbox: its handler's effect is idempotent by itself): transient failures (the database
+   * or broker unavailable) are retried with backoff, heartbeating meanwhile, until it succeeds or the consumer
+   * stops; any other failure is logged and the message skipped (there is nowhere further to send it).
    */
-  async retryingTransient<T>(ctx: KafkaContext, what: string, work: () => Promise<T>): Promise<T> {
+  private async handleRaw(message: InboundMessage, handler: (m: InboundMessage) => Promise<unknown>): Promise<ConsumeResult> {
+    const where = `${message.topic}[${message.partition}]@${message.offset}`;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await work();
+        await handler(message);
+        return { outcome: 'applied' };
       } catch (err) {
         if (this.stopping) throw new ConsumerStoppingError();
-        if (!isTransientError(err)) throw err;
+        if (!isTransientError(err)) {
+          this.logger.error(`${where}: ${(err as Error).message}; message skipped`);
+          return { outcome: 'ignored' };
+        }
         const delay = backoff(attempt);
-        this.logger.warn(`${what} failed (attempt ${attempt}, transient): ${(err as Error).message}; retrying in ${delay} ms`);
-        await this.pause(delay, ctx.getHeartbeat());
+        this.logger.warn(`${where} failed (attempt ${attempt}, transient): ${(err as Error).message}; retrying in ${delay} ms`);
+        await this.pause(delay, message.heartbeat);
       }
     }
   }
 
   /** The happy path only, inside the batch's transaction; everything else abandons the batch. */
-  private async consumeInBatch(ctx: KafkaContext, handlers: EventHandlers, scope: BatchScope): Promise<ConsumeResult> {
+  private async consumeInBatch(message: InboundMessage, scope: BatchScope): Promise<ConsumeResult> {
     let envelope: EventEnvelope<object>;
     try {
-      envelope = parseEnvelope(ctx.getMessage().value as Buffer | string | null);
+      envelope = parseEnvelope(message.value);
     } catch {
       throw new BatchAbandoned('a message has a bad envelope');
     }
@@ -254,9 +257,9 @@ export class InboxConsumer implements BeforeApplicationShutdown {
       this.stats.duplicatesSkippedInBatches++;
       return { outcome: 'duplicate' };
     }
-    const handler = handlers.find(envelope.type, envelope.version);
+    const handler = this.router.event(envelope.type, envelope.version);
     if (!handler) {
-      if (!handlers.handlesType(envelope.type)) return { outcome: 'ignored' };
+      if (!this.router.handlesType(envelope.type)) return { outcome: 'ignored' };
       throw new BatchAbandoned(`${envelope.type} v${envelope.version} has no handler`);
     }
     if (!scope.runner) {

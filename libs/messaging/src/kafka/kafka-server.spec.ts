@@ -1,6 +1,6 @@
-import { Server } from '@nestjs/microservices';
 import { kafkaProblem, kafkaUsable } from './kafka-health';
-import { eventIdOf, PrefixedKafkaServer } from './kafka-server';
+import { eventIdOf } from './inbound-message';
+import { PrefixedKafkaServer } from './kafka-server';
 import { TopicNames } from './topic-names';
 
 describe('eventIdOf', () => {
@@ -22,24 +22,6 @@ describe('eventIdOf', () => {
     for (const value of [null, Buffer.from('not JSON'), Buffer.from('null'), Buffer.from('[1]'), Buffer.from('{"id":7}')]) {
       expect(eventIdOf({ headers: {}, value })).toEqual([]);
     }
-  });
-});
-
-describe('PrefixedKafkaServer routes', () => {
-  afterEach(() => jest.restoreAllMocks());
-
-  it("gives Nest's route for a pattern, working it out once per pattern (Nest's JSON.parse throws for a topic name)", () => {
-    type Routing = { getRouteFromPattern(pattern: string): string };
-    const server = new PrefixedKafkaServer({}, new TopicNames('')) as unknown as Routing;
-    const base = (Server.prototype as unknown as Routing).getRouteFromPattern;
-    const expected = ['orders.events', '{"cmd":"sum"}'].map((p) => base.call(new PrefixedKafkaServer({}, new TopicNames('')), p));
-    const spy = jest.spyOn(Server.prototype as unknown as Routing, 'getRouteFromPattern');
-
-    for (let i = 0; i < 3; i++) {
-      expect(server.getRouteFromPattern('orders.events')).toBe(expected[0]);
-      expect(server.getRouteFromPattern('{"cmd":"sum"}')).toBe(expected[1]);
-    }
-    expect(spy).toHaveBeenCalledTimes(2);
   });
 });
 

@@ -1,27 +1,10 @@
 import { ServerKafka, KafkaOptions } from '@nestjs/microservices';
-import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
-import { EventHeaders } from '@app/contracts';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { InboundMessage, MessageDispatcher } from './inbound-message';
 import { TopicNames } from './topic-names';
 
-const MAX_REMEMBERED_ROUTES = 1000;
 /** How long close() waits for a consumer still joining its group to disconnect. */
 const JOINING_CLOSE_WAIT_MS = 1000;
-
-/**
- * A message's event id: its `event-id` header (kafkajs reads a header sent without a value as null), or,
- * from a producer that sends none, the envelope's `id`; nothing if neither can be read.
- */
-export function eventIdOf(message: Pick<KafkaMessage, 'headers' | 'value'>): string[] {
-  const value = message.headers?.[EventHeaders.EventId];
-  const first = Array.isArray(value) ? value[0] : value;
-  if (first !== undefined && first !== null) return [first.toString()];
-  try {
-    const id = (JSON.parse(message.value?.toString() ?? 'null') as { id?: unknown } | null)?.id;
-    return typeof id === 'string' ? [id] : [];
-  } catch {
-    return []; // not JSON: handled (and dead-lettered) like any such message
-  }
-}
 
 /**
  * The consumer's state: 'starting' (not started yet), 'connecting' (to the cluster), 'joining' (connected,
@@ -37,25 +20,11 @@ export function eventIdOf(message: Pick<KafkaMessage, 'headers' | 'value'>): str
  */
 export type ConsumerState = 'starting' | 'connecting' | 'joining' | 'connected' | 'rebalancing' | 'crashed' | 'stopped' | 'disconnected';
 
-/** A partition of a topic, by the topic's logical name (as the `@EventPattern` handlers see it). */
-export interface BatchPartition {
-  topic: string;
-  partition: number;
-}
-
-/** Runs the handling of several messages in one database transaction (the inbox consumer does). */
-export interface BatchTransactions {
-  /**
-   * Handles messages of `partition` (and only of it) in one transaction; `eventIds` gives their event
-   * ids where they can be read (asked only when the batch meets an event already applied). true: every
-   * message was handled and the shared transaction committed; false: all rolled back.
-   */
-  inOneTransaction(partition: BatchPartition, handleAll: () => Promise<void>, eventIds?: () => string[]): Promise<boolean>;
-}
-
 /**
- * The Nest Kafka transport, with `@EventPattern` patterns read as logical topic names: it
- * subscribes to their physical (prefixed) names and routes messages back by logical name.
+ * The Nest Kafka transport (a hybrid app's microservice: connected, started and closed with the app), which
+ * hands every fetched batch to the service's dispatcher, the inbox, by logical topic name (it subscribes to
+ * the physical, prefixed, names). Nest's per-message routing (`@EventPattern`) is not used: see
+ * docs/decisions on the dispatch path.
  * It also remembers the consumer's last state for the readiness check (see `state`).
  */
 export class PrefixedKafkaServer extends ServerKafka {
@@ -64,13 +33,12 @@ export class PrefixedKafkaServer extends ServerKafka {
   private closing = false;
   private restartAttempt = 0;
   private restartTimer: NodeJS.Timeout | null = null;
-  private batches: BatchTransactions | null = null;
+  private dispatcher: MessageDispatcher | null = null;
   private maxBatch = 1;
   /** The running consumer's commit functions (from its last batch), for the interval and the shutdown commits. */
   private offsets: Pick<EachBatchPayload, 'commitOffsetsIfNecessary' | 'uncommittedOffsets'> | null = null;
   private commitTimer: NodeJS.Timeout | null = null;
   private committing: Promise<void> | null = null;
-  private readonly routes = new Map<string, string>();
 
   constructor(
     options: KafkaOptions['options'],
@@ -80,26 +48,13 @@ export class PrefixedKafkaServer extends ServerKafka {
   }
 
   /**
-   * Consecutive messages of one partition, as a fetch returns them, are handled in one transaction
-   * of up to `maxBatch` messages; a batch that cannot commit is handled again one message at a time.
+   * Where fetched messages go. Consecutive messages of one partition, as a fetch returns them, are handled
+   * in one transaction of up to `maxBatch` messages; a batch that cannot commit is handled again one message
+   * at a time.
    */
-  useBatchTransactions(batches: BatchTransactions, maxBatch: number): void {
-    this.batches = batches;
+  dispatchTo(dispatcher: MessageDispatcher, maxBatch: number): void {
+    this.dispatcher = dispatcher;
     this.maxBatch = maxBatch;
-  }
-
-  /**
-   * A message's route from its pattern (the topic), remembered per pattern. Nest's own first tries
-   * JSON.parse on it, and a topic name makes that throw: an exception per message (see
-   * docs/decisions/011-kafka-route-cache.md). The patterns are the topics subscribed to, a handful.
-   */
-  protected override getRouteFromPattern(pattern: string): string {
-    let route = this.routes.get(pattern);
-    if (route === undefined) {
-      route = super.getRouteFromPattern(pattern);
-      if (this.routes.size < MAX_REMEMBERED_ROUTES) this.routes.set(pattern, route);
-    }
-    return route;
   }
 
   /** The consumer's state, from its own events (Nest's status mixes in the producer's, and says 'connected' before the group is joined). */
@@ -243,7 +198,7 @@ export class PrefixedKafkaServer extends ServerKafka {
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
-    const logical = [...this.messageHandlers.keys()];
+    const logical = this.dispatcher?.topics() ?? [];
     if (logical.length > 0) {
       await consumer.subscribe({ ...(this.options?.subscribe ?? {}), topics: logical.map((t) => this.topics.physical(t)) });
     }
@@ -266,7 +221,9 @@ export class PrefixedKafkaServer extends ServerKafka {
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, pause, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } = payload;
+    const { batch, resolveOffset, isRunning, isStale, commitOffsetsIfNecessary, uncommittedOffsets } = payload;
+    const dispatcher = this.dispatcher;
+    if (!dispatcher) throw new Error('no dispatcher: call dispatchTo() before the consumer starts');
     this.offsets = { commitOffsetsIfNecessary, uncommittedOffsets };
     // a heartbeat answered "rebalancing" ends this member's generation: what it applied is committed
     // first, while the coordinator still accepts it (kafkajs' autoCommit did this)
@@ -278,33 +235,28 @@ export class PrefixedKafkaServer extends ServerKafka {
         throw err;
       }
     };
-    const handle = (message: EachBatchPayload['batch']['messages'][number]) =>
-      this.handleMessage({ topic: batch.topic, partition: batch.partition, message, heartbeat, pause });
-    const size = this.batches ? this.maxBatch : 1;
+    const topic = this.topics.logical(batch.topic);
+    const inbound = (m: KafkaMessage): InboundMessage => ({
+      topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key ?? null,
+      value: m.value ?? null,
+      headers: m.headers ?? {},
+      heartbeat,
+    });
     let failed = false;
     try {
-      for (let start = 0; start < batch.messages.length; start += size) {
+      for (let start = 0; start < batch.messages.length; start += this.maxBatch) {
         if (!isRunning() || isStale()) return;
-        const chunk = batch.messages.slice(start, start + size);
-        const handleAll = async () => {
-          for (const m of chunk) {
-            await handle(m);
-            await heartbeat(); // kafkajs sends one only every heartbeatInterval: a long batch keeps its partitions
-          }
-        };
-        if (
-          chunk.length > 1 &&
-          this.batches &&
-          (await this.batches.inOneTransaction({ topic: this.topics.logical(batch.topic), partition: batch.partition }, handleAll, () =>
-            chunk.flatMap(eventIdOf),
-          ))
-        ) {
+        const chunk = batch.messages.slice(start, start + this.maxBatch);
+        if (chunk.length > 1 && (await dispatcher.handleInOneTransaction(chunk.map(inbound)))) {
           for (const m of chunk) resolveOffset(m.offset);
           await heartbeat();
         } else {
           for (const m of chunk) {
             if (!isRunning() || isStale()) return;
-            await handle(m);
+            await dispatcher.handle(inbound(m));
             resolveOffset(m.offset);
             await heartbeat();
           }
@@ -320,9 +272,5 @@ export class PrefixedKafkaServer extends ServerKafka {
       // consumer is restarted and its resolved offsets would be dropped): commit what was applied
       if (this.closing || failed) await this.commitOffsets(true);
     }
-  }
-
-  override async handleMessage(payload: EachMessagePayload): Promise<any> {
-    return super.handleMessage({ ...payload, topic: this.topics.logical(payload.topic) });
   }
 }

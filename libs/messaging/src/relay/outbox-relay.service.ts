@@ -1,11 +1,9 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, EntitySubscriberInterface, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import { OUTBOX_ENQUEUED, OUTBOX_NOTIFIED, OutboxWakePolicy } from '../outbox/outbox.service';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
-import { createKafka } from '../kafka/kafka-client';
-import { TopicNames } from '../kafka/topic-names';
 import { OutboxBacklog, OutboxRelay } from './outbox-relay';
-import { KafkaRelayPublisher } from './publisher';
+import { createOutboxRelay } from './relay-factory';
 import { parseXid } from './snapshot';
 
 /**
@@ -23,17 +21,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
     private readonly dataSource: DataSource,
   ) {
-    const logger = new Logger('OutboxRelay');
-    this.relay = new OutboxRelay(
-      {
-        databaseUrl: options.databaseUrl,
-        lanes: options.outbox.lanes,
-        batchSize: options.outbox.batchSize,
-        pollIntervalMs: options.outbox.pollIntervalMs,
-        logger: { log: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
-      },
-      new KafkaRelayPublisher(createKafka(options, `${options.service}-relay`), new TopicNames(options.topicPrefix)),
-    );
+    this.relay = createOutboxRelay(options);
     dataSource.subscribers.push(this);
   }
 
