@@ -24,7 +24,7 @@ export type ConsumerState = 'starting' | 'connecting' | 'joining' | 'connected' 
  * The Nest Kafka transport (a hybrid app's microservice: connected, started and closed with the app), which
  * hands every fetched batch to the service's dispatcher, the inbox, by logical topic name (it subscribes to
  * the physical, prefixed, names). Nest's per-message routing (`@EventPattern`) is not used: see
- * docs/decisions on the dispatch path.
+ * docs/decisions/019-one-dispatch-path.md.
  * It also remembers the consumer's last state for the readiness check (see `state`).
  */
 export class PrefixedKafkaServer extends ServerKafka {
