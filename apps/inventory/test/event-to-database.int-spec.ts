@@ -1,24 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { EventEnvelope, headersOf, OrderCancelledV1, OrderPlacedV1, Topics } from '@app/contracts';
-import { produce, query, readTopics, serviceForSuite, waitUntil } from '@app/testing';
+import { anEnvelope, produce, query, readTopics, serviceForSuite, waitUntil } from '@app/testing';
 import { MAX_STOCK_UNITS } from '../src/application/catalog.service';
 import { inventoryService } from '../src/inventory.service';
 
 /** An OrderPlaced of these lines, to a served address. */
-function orderPlaced(orderId: string, lines: OrderPlacedV1['lines']): EventEnvelope<OrderPlacedV1> {
-  return {
-    id: randomUUID(),
-    type: OrderPlacedV1.type,
-    version: OrderPlacedV1.version,
-    occurredAt: new Date().toISOString(),
-    orderId,
-    correlationId: randomUUID(),
-    causationId: null,
-    data: { customerId: 'customer-1', lines, shippingAddress: { name: 'Ada', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' } },
-  };
+function orderPlaced(orderId: string, lines: OrderPlacedV1['lines'], customerId = 'customer-1', correlationId = randomUUID()): EventEnvelope<OrderPlacedV1> {
+  const shippingAddress = { name: 'Ada', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' };
+  return anEnvelope(OrderPlacedV1, { customerId, lines, shippingAddress }, { orderId, correlationId });
 }
 
-describe('an event on a contracts topic reaches an @EventPattern handler (real Kafka, real PostgreSQL)', () => {
+describe('an event on a contracts topic reaches an @OnEvent handler (real Kafka, real PostgreSQL)', () => {
   const suite = serviceForSuite(inventoryService, { ADMIN_TOKEN: 'test-admin-token-0123456789' });
   const { brokers, prefix } = suite;
   const q = (sql: string, params?: unknown[]) => query(suite.databaseUrl, sql, params);
@@ -26,18 +18,8 @@ describe('an event on a contracts topic reaches an @EventPattern handler (real K
   it('an OrderPlaced that arrives after its order was cancelled (replayed from the dead-letter topic) reserves nothing', async () => {
     const orderId = randomUUID();
     const correlationId = randomUUID();
-    const base = { version: 1, occurredAt: new Date().toISOString(), orderId, correlationId, causationId: null };
-    const cancelled: EventEnvelope<OrderCancelledV1> = { ...base, id: randomUUID(), type: OrderCancelledV1.type, data: { reason: 'deadline' } };
-    const placed: EventEnvelope<OrderPlacedV1> = {
-      ...base,
-      id: randomUUID(),
-      type: OrderPlacedV1.type,
-      data: {
-        customerId: 'customer-2',
-        lines: [{ sku: 'KB-001', quantity: 2 }],
-        shippingAddress: { name: 'Ada', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
-      },
-    };
+    const cancelled = anEnvelope(OrderCancelledV1, { reason: 'deadline' }, { orderId, correlationId });
+    const placed = orderPlaced(orderId, [{ sku: 'KB-001', quantity: 2 }], 'customer-2', correlationId);
     const [before] = await q(`SELECT available, reserved FROM products WHERE sku = 'KB-001'`);
     const topic = `${prefix}${Topics.OrdersEvents}`;
     await produce(brokers, topic, [{ key: orderId, value: JSON.stringify(cancelled), headers: headersOf(cancelled) }]);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { EventEnvelope, OrderPlacedV1, ShipmentScheduledV1, StockReservedV1, Topics } from '@app/contracts';
-import { query, readTopics, serviceForSuite, waitUntil } from '@app/testing';
+import { OrderPlacedV1, ShipmentScheduledV1, StockReservedV1, Topics } from '@app/contracts';
+import { anEnvelope, query, readTopics, serviceForSuite, waitUntil } from '@app/testing';
 import { ShipmentsService } from '../src/application/shipments.service';
 import { shippingService } from '../src/shipping.service';
 
@@ -9,25 +9,19 @@ describe("shipping decides an order's shipment once, when two transactions compl
   const suite = serviceForSuite(shippingService);
 
   it("the transaction that waited for the first one's lock on the order schedules nothing: one shipment, one ShipmentScheduled", async () => {
-    const orderId = randomUUID();
-    const correlationId = randomUUID();
-    const envelope = <T extends object>(type: string, data: T): EventEnvelope<T> => ({
-      id: randomUUID(),
-      type,
-      version: 1,
-      occurredAt: new Date().toISOString(),
-      orderId,
-      correlationId,
-      causationId: null,
-      data,
-    });
-    const placed = envelope<OrderPlacedV1>(OrderPlacedV1.type, {
-      customerId: 'customer-1',
-      lines: [{ sku: 'KB-001', quantity: 1 }],
-      shippingAddress: { name: 'Ada', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
-    });
+    const order = { orderId: randomUUID(), correlationId: randomUUID() };
+    const placed = anEnvelope(
+      OrderPlacedV1,
+      {
+        customerId: 'customer-1',
+        lines: [{ sku: 'KB-001', quantity: 1 }],
+        shippingAddress: { name: 'Ada', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
+      },
+      order,
+    );
     const reserved = () =>
-      envelope<StockReservedV1>(StockReservedV1.type, { lines: [{ sku: 'KB-001', quantity: 1, unitPriceCents: 8999 }], totalCents: 8999, currency: 'EUR' });
+      anEnvelope(StockReservedV1, { lines: [{ sku: 'KB-001', quantity: 1, unitPriceCents: 8999 }], totalCents: 8999, currency: 'EUR' }, order);
+    const { orderId } = order;
     const service = suite.running.app.get(ShipmentsService);
     const dataSource = suite.running.app.get(DataSource);
     await dataSource.transaction((tx) => service.onOrderPlaced(tx, placed));

@@ -4,3 +4,5 @@ export * from './environment';
 export * from './service-app';
 export * from './kafka';
 export * from './saga-stack';
+export * from './events';
+export * from './given-when-then';
