@@ -2,6 +2,7 @@ import 'reflect-metadata';
 export * from './topics';
 export * from './envelope';
 export * from './validation';
+export * from './errors';
 export * from './events/common';
 export * from './events/orders.events';
 export * from './events/inventory.events';

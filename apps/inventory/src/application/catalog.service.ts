@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ReceiveStockRequest, UpsertProductRequest } from '@app/contracts';
-import { DomainError } from '@app/platform';
+import { ProductNotFound, ReceiveStockRequest, ReservationNotFound, StockLimitExceeded, UpsertProductRequest } from '@app/contracts';
 import { ProductEntity } from '../persistence/entities';
 import { StockRepository } from '../persistence/stock.repository';
 
@@ -35,8 +34,15 @@ export class CatalogService {
 
   async get(sku: string) {
     const product = await this.stock.findProduct(sku);
-    if (!product) throw new DomainError('PRODUCT_NOT_FOUND', `product ${sku} does not exist`, 404);
+    if (!product) throw new ProductNotFound(sku);
     return toProductView(product);
+  }
+
+  /** An order's reservation: what it holds and where its units stand. */
+  async reservation(orderId: string) {
+    const r = await this.stock.findReservation(orderId);
+    if (!r) throw new ReservationNotFound(orderId);
+    return { orderId: r.orderId, status: r.status, lines: r.lines, totalCents: r.totalCents };
   }
 
   /** Creates the product (with no stock) or updates its name and price. */
@@ -53,7 +59,7 @@ export class CatalogService {
   /**
    * Adds received units to available stock. The stock columns are int4 and available, reserved and
    * shipped add up to received, so received is the one to keep within MAX_STOCK_UNITS: past it the
-   * request is a 409 that names the limit, not a 500 from PostgreSQL's overflow check.
+   * receipt is refused (StockLimitExceeded, naming the limit), not failed by PostgreSQL's overflow check.
    */
   async receive(sku: string, body: ReceiveStockRequest) {
     const add = () =>
@@ -64,13 +70,9 @@ export class CatalogService {
     for (let attempt = 1; ; attempt++) {
       const [, affected] = await add();
       if (affected) break;
-      const product = await this.get(sku); // 404 when there is no such product
+      const product = await this.get(sku); // ProductNotFound when there is no such product
       if (product.received > MAX_STOCK_UNITS - body.quantity) {
-        throw new DomainError(
-          'STOCK_LIMIT',
-          `product ${sku} has received ${product.received} units; ${body.quantity} more would pass the most one product can hold (${MAX_STOCK_UNITS})`,
-          409,
-        );
+        throw new StockLimitExceeded(sku, product.received, body.quantity, MAX_STOCK_UNITS);
       }
       // it has room: it was created (PUT) after the update looked for it, or a receipt took the room meanwhile
       if (attempt === 3) throw new Error(`stock receipt for ${sku} found no row to update three times`);

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { DomainError } from '@app/platform';
+import { AdminTokenInvalid, AdminTokenMissing } from '@app/contracts';
 import { InventoryConfig } from '../config';
 
 /** Stock and product writes need `Authorization: Bearer <ADMIN_TOKEN>`. */
@@ -16,10 +16,10 @@ export class AdminGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization ?? '';
     const match = /^Bearer (.+)$/.exec(header);
-    if (!match) throw new DomainError('UNAUTHORIZED', 'this endpoint needs Authorization: Bearer <admin token>', 401);
+    if (!match) throw new AdminTokenMissing();
     const given = Buffer.from(match[1]);
     if (given.length !== this.expected.length || !timingSafeEqual(given, this.expected)) {
-      throw new DomainError('FORBIDDEN', 'the admin token is not valid', 403);
+      throw new AdminTokenInvalid();
     }
     return true;
   }

@@ -1,21 +1,16 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Put, UseGuards } from '@nestjs/common';
-import { ReceiveStockRequest, SKU_PATTERN, UpsertProductRequest } from '@app/contracts';
-import { DomainError } from '@app/platform';
+import { InvalidSku, ReceiveStockRequest, SKU_PATTERN, UpsertProductRequest } from '@app/contracts';
 import { CatalogService } from '../application/catalog.service';
-import { StockRepository } from '../persistence/stock.repository';
 import { AdminGuard } from './admin.guard';
 
 function checkSku(sku: string): string {
-  if (!SKU_PATTERN.test(sku)) throw new DomainError('BAD_SKU', 'sku must be 2-40 upper-case letters, digits or dashes', 400);
+  if (!SKU_PATTERN.test(sku)) throw new InvalidSku();
   return sku;
 }
 
 @Controller()
 export class ProductsController {
-  constructor(
-    private readonly catalog: CatalogService,
-    private readonly stock: StockRepository,
-  ) {}
+  constructor(private readonly catalog: CatalogService) {}
 
   @Get('products')
   list() {
@@ -40,9 +35,7 @@ export class ProductsController {
   }
 
   @Get('reservations/:orderId')
-  async reservation(@Param('orderId', new ParseUUIDPipe()) orderId: string) {
-    const r = await this.stock.findReservation(orderId);
-    if (!r) throw new DomainError('RESERVATION_NOT_FOUND', `no reservation for order ${orderId}`, 404);
-    return { orderId: r.orderId, status: r.status, lines: r.lines, totalCents: r.totalCents };
+  reservation(@Param('orderId', new ParseUUIDPipe()) orderId: string) {
+    return this.catalog.reservation(orderId);
   }
 }

@@ -1,11 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { OrderNotCancellable, OrderNotFound } from '@app/contracts';
 import { Outbox } from '@app/messaging';
-import { DomainError } from '@app/platform';
-import { Order } from '../domain/order';
+import { OrderStatus } from '../domain/order';
 import { decideCancel } from '../domain/order.decide';
 import { OrdersRepository } from '../persistence/orders.repository';
 import { OrderView, toOrderView } from './order.view';
+
+/** What a cancel did; the refusals carry the error the customer's cancel answers with. */
+export type CancelOutcome =
+  | { kind: 'cancelled'; order: OrderView }
+  | { kind: 'not-found'; error: OrderNotFound }
+  /** Past the states a cancel may take it from, or (cancelIfStillWaiting) no longer waiting for the step. */
+  | { kind: 'not-cancellable'; error: OrderNotCancellable };
 
 /** Cancels a PENDING or RESERVED order and tells inventory and shipping (OrderCancelled). */
 @Injectable()
@@ -16,27 +23,28 @@ export class CancelOrderService {
     private readonly outbox: Outbox,
   ) {}
 
+  /** The customer's cancel, and the deadline's: any order still PENDING or RESERVED once locked. */
+  cancel(orderId: string, reason: string | undefined, now = new Date()): Promise<CancelOutcome> {
+    return this.run(orderId, reason, now);
+  }
+
   /**
-   * `stillWanted`, checked on the locked order, may refuse the cancel (ORDER_MOVED_ON) with why: for the system's
-   * cancels, which were decided on what the order looked like before it was locked.
+   * The system's cancel of an order stuck at a step (a dead letter): decided on what the order looked like
+   * before it was locked, so it cancels only while the locked order still waits in one of `waitsIn`.
    */
-  cancel(orderId: string, reason: string | undefined, now = new Date(), stillWanted?: (order: Order) => string | null): Promise<OrderView> {
-    return this.dataSource.transaction(async (tx) => {
+  cancelIfStillWaiting(orderId: string, waitsIn: readonly OrderStatus[], reason: string, now = new Date()): Promise<CancelOutcome> {
+    return this.run(orderId, reason, now, waitsIn);
+  }
+
+  private run(orderId: string, reason: string | undefined, now: Date, waitsIn?: readonly OrderStatus[]): Promise<CancelOutcome> {
+    return this.dataSource.transaction(async (tx): Promise<CancelOutcome> => {
       const order = await this.orders.lockById(tx, orderId);
-      if (!order) throw new DomainError('ORDER_NOT_FOUND', `order ${orderId} does not exist`, 404);
-      const refused = stillWanted?.(order);
-      if (refused) throw new DomainError('ORDER_MOVED_ON', refused, 409);
-      const decision = decideCancel(order, reason, now);
-      if (!decision.ok) throw new DomainError('ORDER_NOT_CANCELLABLE', decision.reason, 409);
+      if (!order) return { kind: 'not-found', error: new OrderNotFound(orderId) };
+      const decision = decideCancel(order, reason, now, waitsIn);
+      if (!decision.ok) return { kind: 'not-cancellable', error: new OrderNotCancellable(decision.reason) };
       const [cancelled] = await this.outbox.enqueue(tx, [{ data: decision.event, orderId, correlationId: order.correlationId, occurredAt: now }]);
-      await this.orders.save(tx, decision.order, {
-        eventId: cancelled.id,
-        type: cancelled.type,
-        status: 'CANCELLED',
-        occurredAt: now,
-        detail: reason ? { reason } : undefined,
-      });
-      return toOrderView(decision.order);
+      await this.orders.save(tx, decision.order, { ...decision.timeline, eventId: cancelled.id });
+      return { kind: 'cancelled', order: toOrderView(decision.order) };
     });
   }
 }

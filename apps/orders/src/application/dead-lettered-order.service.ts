@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DeadLetter } from '@app/contracts';
-import { DomainError } from '@app/platform';
-import { deadLetterStep, stillWaitsFor } from '../domain/dead-letter.decide';
+import { deadLetterStep } from '../domain/dead-letter.decide';
 import { CancelOrderService } from './cancel-order.service';
 
 export type DeadLetterOutcome = 'cancelled' | 'not-a-step' | 'moved-on' | 'unknown-order';
@@ -27,21 +26,17 @@ export class DeadLetteredOrders {
       this.logger.warn(`${what} leaves its order as it is: ${step.why}`);
       return 'not-a-step';
     }
-    try {
-      await this.cancels.cancel(step.orderId, step.reason, now, (order) => stillWaitsFor(step, order));
-      this.logger.warn(`order ${step.orderId} cancelled: ${what}`);
-      return 'cancelled';
-    } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      if (err.code === 'ORDER_NOT_FOUND') {
+    const outcome = await this.cancels.cancelIfStillWaiting(step.orderId, step.waitsIn, step.reason, now);
+    switch (outcome.kind) {
+      case 'cancelled':
+        this.logger.warn(`order ${step.orderId} cancelled: ${what}`);
+        return 'cancelled';
+      case 'not-found':
         this.logger.warn(`${what} names order ${step.orderId}, which this service does not have`);
         return 'unknown-order';
-      }
-      if (err.code === 'ORDER_MOVED_ON' || err.code === 'ORDER_NOT_CANCELLABLE') {
-        this.logger.log(`${what}: ${err.message}`);
+      case 'not-cancellable':
+        this.logger.log(`${what}: ${outcome.error.message}`);
         return 'moved-on';
-      }
-      throw err;
     }
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from 'pg';
 import { kafkaUsable, KafkaProbeService } from '@app/messaging';
-import { DomainError } from '@app/platform';
 import { OrdersConfig } from '../config';
 import { addStall, overdueCutoff, Stall } from '../domain/saga-clock';
 import { OrdersRepository } from '../persistence/orders.repository';
@@ -139,16 +138,18 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
         if (this.stopped) return cancelled;
         await touchLock();
         try {
-          await this.cancels.cancel(order.id, reason, new Date());
-          cancelled++;
-          this.logger.warn(`order ${order.id} ${reason}`);
-        } catch (err) {
-          // ORDER_NOT_CANCELLABLE: it reached a final state since the scan read it (or a replica
-          // cancelled it). Anything else is logged and the next scan tries again; the cursor moves
-          // on, so one order that cannot be cancelled does not hold back the others.
-          if (!(err instanceof DomainError && err.code === 'ORDER_NOT_CANCELLABLE')) {
-            this.logger.error(`order ${order.id} is past its deadline but could not be cancelled: ${(err as Error).message}`);
+          const outcome = await this.cancels.cancel(order.id, reason, new Date());
+          // not cancellable: it reached a final state since the scan read it (or a replica cancelled it)
+          if (outcome.kind === 'cancelled') {
+            cancelled++;
+            this.logger.warn(`order ${order.id} ${reason}`);
+          } else if (outcome.kind === 'not-found') {
+            this.logger.error(`order ${order.id} is past its deadline but could not be cancelled: ${outcome.error.message}`);
           }
+        } catch (err) {
+          // logged, and the next scan tries again; the cursor moves on, so one order that cannot be
+          // cancelled does not hold back the others
+          this.logger.error(`order ${order.id} is past its deadline but could not be cancelled: ${(err as Error).message}`);
         }
       }
       if (due.length < SCAN_LIMIT) return cancelled;

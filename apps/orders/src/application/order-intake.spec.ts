@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { OrderPlacedV1 } from '@app/contracts';
+import { IntakeOverloaded, OrderPlacedV1 } from '@app/contracts';
 import { Outbox } from '@app/messaging';
 import { OrdersRepository } from '../persistence/orders.repository';
 import { OrderIntake, Placement } from './order-intake';
@@ -45,14 +45,15 @@ describe('OrderIntake failure policy', () => {
     expect(intake.stats.batchesSplit).toBe(1);
   });
 
-  it('an order that cannot start its transaction in time (every transaction stuck) gets a 503; the stuck one is not answered', async () => {
+  it('an order that cannot start its transaction in time (every transaction stuck) fails as DATABASE_BUSY; the stuck one is not answered', async () => {
     let started = 0;
     const stalled = { transaction: () => (started++, new Promise(() => {})) } as unknown as DataSource;
     const intake = new OrderIntake(stalled, {} as OrdersRepository, {} as Outbox, { concurrency: 1, maxBatch: 64, waitTimeoutMs: 50 });
     let firstSettled = false;
     void intake.place(placement(0)).finally(() => (firstSettled = true));
     const second = await intake.place(placement(1)).catch((err) => err);
-    expect([second.status, second.code]).toEqual([503, 'DATABASE_BUSY']);
+    expect(second).toBeInstanceOf(IntakeOverloaded);
+    expect(second).toMatchObject({ code: 'DATABASE_BUSY', waitedMs: 50 });
     expect(intake.stats.timedOut).toBe(1);
     expect(started).toBe(1); // the waiting order never reached the database
     expect(firstSettled).toBe(false);

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { OrderPlacedV1 } from '@app/contracts';
+import { IntakeOverloaded, OrderPlacedV1 } from '@app/contracts';
 import { isTransientError, Outbox } from '@app/messaging';
-import { DomainError } from '@app/platform';
 import { Order } from '../domain/order';
 import { OrdersRepository } from '../persistence/orders.repository';
 
@@ -23,8 +22,8 @@ export interface OrderIntakeOptions {
   maxBatch: number;
   /**
    * An order that waited this long without its transaction starting (every transaction in flight is
-   * stuck: the database stalled) is answered 503, as a request waiting this long for a pooled
-   * connection would be.
+   * stuck: the database stalled) fails with IntakeOverloaded (DATABASE_BUSY, a 503 to retry), as a
+   * request waiting this long for a pooled connection would.
    */
   waitTimeoutMs: number;
 }
@@ -73,7 +72,7 @@ export class OrderIntake {
           if (at < 0) return; // its transaction has started
           this.waiting.splice(at, 1);
           this.stats.timedOut++;
-          reject(new DomainError('DATABASE_BUSY', `the order could not be committed within ${this.options.waitTimeoutMs} ms; try again`, 503));
+          reject(new IntakeOverloaded(this.options.waitTimeoutMs));
         }, this.options.waitTimeoutMs),
       };
       this.waiting.push(waiting);

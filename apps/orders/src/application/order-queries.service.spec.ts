@@ -1,4 +1,4 @@
-import { DomainError } from '@app/platform';
+import { InvalidCursor } from '@app/contracts';
 import { decodeCursor, encodeCursor } from './order-queries.service';
 
 const ID = '6f1c2b8e-3a4d-4e5f-8a9b-0c1d2e3f4a5b';
@@ -10,7 +10,7 @@ describe('list cursors', () => {
     expect(decodeCursor(encodeCursor(createdAt, ID))).toEqual({ createdAt, id: ID });
   });
 
-  it('refuse, as 400 BAD_CURSOR, anything encodeCursor cannot have written', () => {
+  it('refuse, as BAD_CURSOR (a 400), anything encodeCursor cannot have written', () => {
     const refused = [
       'not base64 at all!',
       made(`2026-11-30T06:00:00.123Z|${'-'.repeat(36)}`), // 36 characters of the old check, not a uuid
@@ -30,8 +30,8 @@ describe('list cursors', () => {
       } catch (err) {
         caught = err;
       }
-      expect(caught).toBeInstanceOf(DomainError);
-      expect(caught).toMatchObject({ code: 'BAD_CURSOR', status: 400 });
+      expect(caught).toBeInstanceOf(InvalidCursor);
+      expect(caught).toMatchObject({ code: 'BAD_CURSOR' });
     }
   });
 });

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ListOrdersQuery } from '@app/contracts';
-import { DomainError } from '@app/platform';
+import { InvalidCursor, ListOrdersQuery, OrderNotFound } from '@app/contracts';
 import { OrdersRepository } from '../persistence/orders.repository';
 import { OrderView, toOrderView } from './order.view';
 
@@ -12,7 +11,7 @@ export class OrderQueries {
 
   async get(id: string): Promise<OrderView> {
     const order = await this.orders.findById(id);
-    if (!order) throw new DomainError('ORDER_NOT_FOUND', `order ${id} does not exist`, 404);
+    if (!order) throw new OrderNotFound(id);
     return toOrderView(order, await this.orders.timeline(id));
   }
 
@@ -47,7 +46,7 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso);
   if (rest.length > 0 || !id || !UUID.test(id) || !ISO_TIME.test(iso) || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== iso) {
-    throw new DomainError('BAD_CURSOR', 'cursor must be the nextCursor of a previous page', 400);
+    throw new InvalidCursor();
   }
   return { createdAt, id };
 }

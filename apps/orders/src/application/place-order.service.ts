@@ -1,35 +1,37 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { OrderPlacedV1, PlaceOrderRequest } from '@app/contracts';
-import { DomainError } from '@app/platform';
+import { IdempotencyKeyReused, OrderPlacedV1, PlaceOrderRequest } from '@app/contracts';
 import { Order } from '../domain/order';
-import { IdempotencyKeyEntity } from '../persistence/order.entity';
+import { OrdersRepository } from '../persistence/orders.repository';
 import { OrderIntake } from './order-intake';
 import { OrderView, toOrderView } from './order.view';
 
 export interface PlaceOrderResult {
-  status: number;
-  body: OrderView;
+  /** The PENDING order; for a replay, the order the key's first request placed. */
+  order: OrderView;
+  /** The Idempotency-Key came with this same request before: nothing new was placed. */
   replayed: boolean;
 }
 
 /**
  * Places an order: the PENDING order, its first timeline entry, the OrderPlaced event and (with an
  * Idempotency-Key) the answer itself all commit in one transaction. A retry with the same key and
- * body gets that same answer back; the same key with another body is refused. Orders without a key
- * go through the intake's group commit (several orders' transactions in one, answered after it).
+ * body gets that same answer back; the same key with another body is refused (IdempotencyKeyReused).
+ * Orders without a key go through the intake's group commit (several orders' transactions in one,
+ * answered after it).
  */
 @Injectable()
 export class PlaceOrderService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly intake: OrderIntake,
+    private readonly orders: OrdersRepository,
   ) {}
 
   /** `request` has passed validation (the global ValidationPipe), so its OrderPlaced is not checked again. */
   async place(request: PlaceOrderRequest, idempotencyKey?: string, correlationId?: string, now = new Date()): Promise<PlaceOrderResult> {
-    const order: Order = {
+    const created: Order = {
       id: randomUUID(),
       customerId: request.customerId,
       status: 'PENDING',
@@ -43,32 +45,25 @@ export class PlaceOrderService {
       createdAt: now,
       updatedAt: now,
     };
-    const body = toOrderView(order);
-    const data = Object.assign(new OrderPlacedV1(), { customerId: request.customerId, lines: request.lines, shippingAddress: request.shippingAddress });
+    const placed = {
+      order: created,
+      event: Object.assign(new OrderPlacedV1(), { customerId: request.customerId, lines: request.lines, shippingAddress: request.shippingAddress }),
+    };
+    const order = toOrderView(created);
     if (!idempotencyKey) {
-      await this.intake.place({ order, event: data });
-      return { status: 202, body, replayed: false };
+      await this.intake.place(placed);
+      return { order, replayed: false };
     }
 
     const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
     return this.dataSource.transaction(async (tx) => {
-      const claimed = await tx
-        .createQueryBuilder()
-        .insert()
-        .into(IdempotencyKeyEntity)
-        .values({ key: idempotencyKey, requestHash, orderId: order.id, responseStatus: 202, responseBody: body as any })
-        .orIgnore()
-        .returning(['key'])
-        .execute();
-      if (claimed.raw.length === 0) {
-        const first = await tx.findOneByOrFail(IdempotencyKeyEntity, { key: idempotencyKey });
-        if (first.requestHash !== requestHash) {
-          throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for a different request', 422);
-        }
-        return { status: first.responseStatus, body: first.responseBody as unknown as OrderView, replayed: true };
+      const first = await this.orders.claimIdempotencyKey(tx, { key: idempotencyKey, requestHash, orderId: placed.order.id, answer: order });
+      if (first) {
+        if (first.requestHash !== requestHash) throw new IdempotencyKeyReused();
+        return { order: first.answer as unknown as OrderView, replayed: true };
       }
-      await this.intake.write(tx, [{ order, event: data }]);
-      return { status: 202, body, replayed: false };
+      await this.intake.write(tx, [placed]);
+      return { order, replayed: false };
     });
   }
 }

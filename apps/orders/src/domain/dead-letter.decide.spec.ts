@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { CONFLICTING_FACT, DeadLetter } from '@app/contracts';
-import { deadLetterStep, stillWaitsFor } from './dead-letter.decide';
+import { given } from '@app/testing/given-when-then';
+import { deadLetterStep } from './dead-letter.decide';
 import { OrderStatus } from './order';
+import { decideCancel } from './order.decide';
+import { anOrder } from '../../test/order.fixtures';
 
 const letter = (over: Partial<DeadLetter> = {}): DeadLetter => ({
   key: randomUUID(),
@@ -66,22 +69,32 @@ describe('deadLetterStep', () => {
   });
 });
 
-describe('stillWaitsFor', () => {
-  const order = (status: OrderStatus) => ({ id: 'o-1', status });
-  const step = deadLetterStep(letter({ consumer: 'shipping', eventType: 'StockReserved' }));
-  if (!step.stops) throw new Error('expected a step');
+describe("the dead letter's cancel: only while the locked order still waits for the step", () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const order = (status: OrderStatus) => anOrder({ id: 'o-1', status });
+  const stop = (consumer: string, eventType: string) => {
+    const step = deadLetterStep(letter({ consumer, eventType }));
+    if (!step.stops) throw new Error('expected a step');
+    return step;
+  };
+  const step = stop('shipping', 'StockReserved');
 
-  it('an order still waiting for the step is cancelled', () => {
-    expect(stillWaitsFor(step, order('PENDING'))).toBeNull();
-    expect(stillWaitsFor(step, order('RESERVED'))).toBeNull();
+  it.each(['PENDING', 'RESERVED'] as OrderStatus[])('given an order %s, waiting for the step, then it is cancelled with the reason', (status) => {
+    given(order(status))
+      .when((o) => decideCancel(o, step.reason, now, step.waitsIn))
+      .then({ ok: true, order: { status: 'CANCELLED', statusReason: step.reason }, event: { reason: step.reason } });
   });
 
-  it.each(['CONFIRMED', 'FAILED', 'REJECTED', 'CANCELLED'] as OrderStatus[])('an order that moved on to %s is left as it is', (status) => {
-    expect(stillWaitsFor(step, order(status))).toBe(`order o-1 is ${status}, no longer waiting for that step`);
+  it.each(['CONFIRMED', 'FAILED', 'REJECTED', 'CANCELLED'] as OrderStatus[])('given an order that moved on to %s, then it is left as it is', (status) => {
+    given(order(status))
+      .when((o) => decideCancel(o, step.reason, now, step.waitsIn))
+      .then({ ok: false, reason: `order o-1 is ${status}, no longer waiting for that step` });
   });
 
-  it('an order past the step (inventory reserved after a replay) is left as it is', () => {
-    const reserve = deadLetterStep(letter({ consumer: 'inventory', eventType: 'OrderPlaced' }));
-    expect(reserve.stops && stillWaitsFor(reserve, order('RESERVED'))).toBe('order o-1 is RESERVED, no longer waiting for that step');
+  it('given an order past the step (inventory reserved after a replay), then it is left as it is', () => {
+    const reserve = stop('inventory', 'OrderPlaced');
+    given(order('RESERVED'))
+      .when((o) => decideCancel(o, reserve.reason, now, reserve.waitsIn))
+      .then({ ok: false, reason: 'order o-1 is RESERVED, no longer waiting for that step' });
   });
 });

@@ -1,5 +1,5 @@
 import { CONFLICTING_FACT, DeadLetter, OrderPlacedV1, ShipmentFailedV1, ShipmentScheduledV1, StockRejectedV1, StockReservedV1 } from '@app/contracts';
-import { Order, OrderStatus } from './order';
+import { OrderStatus } from './order';
 
 /**
  * The events a service must apply for an order to move on, by service, and the states the order waits in
@@ -32,9 +32,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export type DeadLetterStep = { stops: true; orderId: string; waitsIn: readonly OrderStatus[]; reason: string } | { stops: false; why: string };
 
 /**
- * Whether a dead letter is of a step its order needs, and if so the reason its cancellation gives. The reason
- * is shown to the customer (the order's statusReason): it names the service, the event and the error's code;
- * the error's text, which may hold SQL or internals, stays in the logs.
+ * Whether a dead letter is of a step its order needs, and if so the states the order waits in for it and the
+ * reason its cancellation gives (the order is cancelled only if, locked, it still waits there: decideCancel
+ * with `waitsIn`). The reason is shown to the customer (the order's statusReason): it names the service, the
+ * event and the error's code; the error's text, which may hold SQL or internals, stays in the logs.
  */
 export function deadLetterStep(letter: DeadLetter): DeadLetterStep {
   if (!letter.key || !UUID.test(letter.key)) return { stops: false, why: `its key ${JSON.stringify(letter.key)} is not an order id` };
@@ -44,9 +45,4 @@ export function deadLetterStep(letter: DeadLetter): DeadLetterStep {
   if (!waitsIn) return { stops: false, why: `${letter.consumer} applying ${letter.eventType ?? 'an unnamed event'} is not a step the order needs to move on` };
   const reason = `${letter.consumer} could not process ${letter.eventType} (${letter.errorCode.slice(0, 100)}); cancelled by the system`;
   return { stops: true, orderId: letter.key, waitsIn, reason };
-}
-
-/** Null when the order still waits for the step (cancel it); otherwise why it is left as it is. */
-export function stillWaitsFor(step: Extract<DeadLetterStep, { stops: true }>, order: Pick<Order, 'id' | 'status'>): string | null {
-  return step.waitsIn.includes(order.status) ? null : `order ${order.id} is ${order.status}, no longer waiting for that step`;
 }

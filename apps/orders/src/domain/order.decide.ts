@@ -1,5 +1,5 @@
 import { EventEnvelope, OrderCancelledV1, ShipmentCancelledV1, ShipmentFailedV1, ShipmentScheduledV1, StockRejectedV1, StockReservedV1 } from '@app/contracts';
-import { FINAL_STATUSES, Order, OrderStatus, TimelineEntry } from './order';
+import { FINAL_STATUSES, Order, OrderStatus, TimelineDraft, TimelineEntry } from './order';
 
 /**
  * What applying an event does to an order. Idempotent by business key as well as by event id: a step the
@@ -100,13 +100,28 @@ export function evolve(order: Order, event: InboundEvent, now: Date): Evolution 
   }
 }
 
-export type CancelDecision = { ok: true; order: Order; event: OrderCancelledV1 } | { ok: false; reason: string };
+export type CancelDecision = { ok: true; order: Order; event: OrderCancelledV1; timeline: TimelineDraft } | { ok: false; reason: string };
 
-/** A customer may cancel while the order is PENDING or RESERVED; afterwards it is too late. */
-export function decideCancel(order: Order, reason: string | undefined, now: Date): CancelDecision {
-  if (order.status !== 'PENDING' && order.status !== 'RESERVED') {
+/** The states a cancel may take an order from. */
+export const CANCELLABLE_STATUSES: readonly OrderStatus[] = ['PENDING', 'RESERVED'];
+
+/**
+ * A customer may cancel while the order is PENDING or RESERVED; afterwards it is too late. The system's
+ * cancel of an order stuck at a step names the states the order waits in for that step (`waitsIn`), decided
+ * on what the order looked like before it was locked: an order that has moved on since is left as it is.
+ */
+export function decideCancel(order: Order, reason: string | undefined, now: Date, waitsIn?: readonly OrderStatus[]): CancelDecision {
+  if (waitsIn && !waitsIn.includes(order.status)) {
+    return { ok: false, reason: `order ${order.id} is ${order.status}, no longer waiting for that step` };
+  }
+  if (!CANCELLABLE_STATUSES.includes(order.status)) {
     return { ok: false, reason: `order ${order.id} is ${order.status} and can no longer be cancelled` };
   }
   const event = Object.assign(new OrderCancelledV1(), reason ? { reason } : {});
-  return { ok: true, order: { ...order, status: 'CANCELLED', statusReason: reason ?? 'cancelled by customer', updatedAt: now }, event };
+  return {
+    ok: true,
+    order: { ...order, status: 'CANCELLED', statusReason: reason ?? 'cancelled by customer', updatedAt: now },
+    event,
+    timeline: { type: OrderCancelledV1.type, status: 'CANCELLED', occurredAt: now, detail: reason ? { reason } : undefined },
+  };
 }

@@ -48,3 +48,6 @@ export interface TimelineEntry {
   occurredAt: Date;
   detail?: Record<string, unknown> | null;
 }
+
+/** A timeline entry decided with its event, before the outbox has given that event its id. */
+export type TimelineDraft = Omit<TimelineEntry, 'eventId'>;

@@ -1,7 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { CancelOrderRequest, ListOrdersQuery, PlaceOrderRequest } from '@app/contracts';
-import { DomainError } from '@app/platform';
+import { CancelOrderRequest, InvalidIdempotencyKey, ListOrdersQuery, PlaceOrderRequest } from '@app/contracts';
 import { PlaceOrderService } from '../application/place-order.service';
 import { CancelOrderService } from '../application/cancel-order.service';
 import { OrderQueries } from '../application/order-queries.service';
@@ -25,13 +24,14 @@ export class OrdersController {
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new DomainError('BAD_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-200 printable ASCII characters', 400);
+      throw new InvalidIdempotencyKey();
     }
     const validCorrelation = correlationId && /^[\x21-\x7e]{1,100}$/.test(correlationId) ? correlationId : undefined;
     const result = await this.placeOrder.place(body, idempotencyKey, validCorrelation);
-    res.status(result.status).header('location', `/orders/${result.body.id}`);
+    // a replay answers as the first request was answered: 202, the same order
+    res.status(HttpStatus.ACCEPTED).header('location', `/orders/${result.order.id}`);
     if (result.replayed) res.header('idempotent-replayed', 'true');
-    return result.body;
+    return result.order;
   }
 
   @Get()
@@ -46,7 +46,9 @@ export class OrdersController {
 
   @Post(':id/cancel')
   @HttpCode(200)
-  cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: CancelOrderRequest) {
-    return this.cancelOrder.cancel(id, body?.reason);
+  async cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: CancelOrderRequest) {
+    const outcome = await this.cancelOrder.cancel(id, body?.reason);
+    if (outcome.kind !== 'cancelled') throw outcome.error; // ORDER_NOT_FOUND, ORDER_NOT_CANCELLABLE
+    return outcome.order;
   }
 }

@@ -2,7 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { deferred } from '@app/database';
 import { Order, OrderStatus, TimelineEntry } from '../domain/order';
-import { OrderEntity, OrderTimelineEntity } from './order.entity';
+import { IdempotencyKeyEntity, OrderEntity, OrderTimelineEntity } from './order.entity';
+
+/** An Idempotency-Key, the hash of the request sent with it, and the answer that request got. */
+export interface IdempotencyClaim {
+  key: string;
+  requestHash: string;
+  orderId: string;
+  answer: Record<string, unknown>;
+}
 
 export interface OrderQuery {
   customerId?: string;
@@ -19,6 +27,25 @@ export class OrdersRepository {
   /** The new order and its first timeline entry, in one statement (deferred: it goes out with the COMMIT). */
   async insert(tx: EntityManager, order: Order, timeline: TimelineEntry): Promise<void> {
     await tx.query(deferred(INSERT_ORDER_SQL), insertOrderParams(order, timeline));
+  }
+
+  /**
+   * Claims an Idempotency-Key for the order placed under it, storing the answer its request gets: null once
+   * claimed; when the key was claimed before, the hash and answer of the request that claimed it.
+   */
+  async claimIdempotencyKey(tx: EntityManager, claim: IdempotencyClaim): Promise<Omit<IdempotencyClaim, 'key' | 'orderId'> | null> {
+    const claimed = await tx
+      .createQueryBuilder()
+      .insert()
+      .into(IdempotencyKeyEntity)
+      // response_status predates the answer's view: every stored answer is that of an accepted order
+      .values({ key: claim.key, requestHash: claim.requestHash, orderId: claim.orderId, responseStatus: 202, responseBody: claim.answer as any })
+      .orIgnore()
+      .returning(['key'])
+      .execute();
+    if (claimed.raw.length > 0) return null;
+    const first = await tx.findOneByOrFail(IdempotencyKeyEntity, { key: claim.key });
+    return { requestHash: first.requestHash, answer: first.responseBody };
   }
 
   /** Loads the order and locks its row until the transaction ends. */

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { EventEnvelope, OrderPlacedV1, ShipmentCancelledV1 } from '@app/contracts';
+import { EventEnvelope, OrderPlacedV1, ShipmentCancelledV1, ShipmentNotFound } from '@app/contracts';
 import { Outbox } from '@app/messaging';
-import { DomainError } from '@app/platform';
 import { ShippingConfig } from '../config';
 import { decideShipment, ShippingPolicy } from '../domain/shipment';
 import { ShipmentEntity, ShipmentRequestEntity } from '../persistence/entities';
@@ -77,7 +76,7 @@ export class ShipmentsService {
 
   async byOrder(orderId: string) {
     const s = await this.dataSource.getRepository(ShipmentEntity).findOneBy({ orderId });
-    if (!s) throw new DomainError('SHIPMENT_NOT_FOUND', `no shipment for order ${orderId}`, 404);
+    if (!s) throw new ShipmentNotFound(orderId);
     return { id: s.id, orderId: s.orderId, status: s.status, carrier: s.carrier, country: s.country, estimatedDelivery: s.estimatedDelivery?.toISOString(), failureReason: s.failureReason ?? undefined, createdAt: s.createdAt.toISOString(), updatedAt: s.updatedAt.toISOString() };
   }
 }

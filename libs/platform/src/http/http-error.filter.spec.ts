@@ -1,16 +1,49 @@
 import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
 import { errorCodes } from 'fastify';
-import { DomainError, toErrorResponse } from './http-error.filter';
+import {
+  AdminTokenInvalid,
+  AdminTokenMissing,
+  DomainError,
+  IdempotencyKeyReused,
+  IntakeOverloaded,
+  InvalidCursor,
+  InvalidIdempotencyKey,
+  InvalidSku,
+  OrderNotCancellable,
+  OrderNotFound,
+  ProductNotFound,
+  ReservationNotFound,
+  ShipmentNotFound,
+  StockLimitExceeded,
+} from '@app/contracts';
+import { toErrorResponse } from './http-error.filter';
 
 /** Nest hands fastify's own body errors to the filter as HttpException(message, statusCode). */
 const asNestSeesIt = (error: Error & { statusCode?: number }) => new HttpException(error.message, error.statusCode!);
 
 describe('toErrorResponse', () => {
-  it('keeps a DomainError code, message and status', () => {
-    expect(toErrorResponse(new DomainError('ILLEGAL_TRANSITION', 'order is CONFIRMED', 409))).toEqual({
+  it('keeps a DomainError code and message, at the status of its code', () => {
+    expect(toErrorResponse(new OrderNotCancellable('order is CONFIRMED'))).toEqual({
       status: 409,
-      body: { statusCode: 409, error: 'CONFLICT', code: 'ILLEGAL_TRANSITION', message: 'order is CONFIRMED' },
+      body: { statusCode: 409, error: 'CONFLICT', code: 'ORDER_NOT_CANCELLABLE', message: 'order is CONFIRMED' },
     });
+  });
+
+  it.each<[DomainError, number, string]>([
+    [new InvalidIdempotencyKey(), 400, 'BAD_REQUEST'],
+    [new InvalidCursor(), 400, 'BAD_REQUEST'],
+    [new InvalidSku(), 400, 'BAD_REQUEST'],
+    [new AdminTokenMissing(), 401, 'UNAUTHORIZED'],
+    [new AdminTokenInvalid(), 403, 'FORBIDDEN'],
+    [new OrderNotFound('o-1'), 404, 'NOT_FOUND'],
+    [new IdempotencyKeyReused(), 422, 'UNPROCESSABLE_ENTITY'],
+    [new IntakeOverloaded(5000), 503, 'SERVICE_UNAVAILABLE'],
+    [new ProductNotFound('KB-001'), 404, 'NOT_FOUND'],
+    [new ReservationNotFound('o-1'), 404, 'NOT_FOUND'],
+    [new StockLimitExceeded('KB-001', 10, 5, 12), 409, 'CONFLICT'],
+    [new ShipmentNotFound('o-1'), 404, 'NOT_FOUND'],
+  ])('answers %s with %i', (error, status, name) => {
+    expect(toErrorResponse(error)).toEqual({ status, body: { statusCode: status, error: name, code: error.code, message: error.message } });
   });
 
   it("says fastify's body errors in our words, under stable codes", () => {

@@ -1,18 +1,28 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { errorCodes, type FastifyReply } from 'fastify';
+import { DomainError, DomainErrorCode } from '@app/contracts';
 import { isTransientError } from '@app/messaging';
 
-/** Errors a use case raises on purpose, with a stable code and the HTTP status it maps to. */
-export class DomainError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-    this.name = 'DomainError';
-  }
-}
+/**
+ * The one place a domain error (see @app/contracts' errors) becomes HTTP: the status of each code. Use cases
+ * throw or return those errors without a status; a code missing here does not compile.
+ */
+export const DOMAIN_ERROR_STATUS: Readonly<Record<DomainErrorCode, HttpStatus>> = {
+  BAD_IDEMPOTENCY_KEY: HttpStatus.BAD_REQUEST,
+  BAD_CURSOR: HttpStatus.BAD_REQUEST,
+  BAD_SKU: HttpStatus.BAD_REQUEST,
+  UNAUTHORIZED: HttpStatus.UNAUTHORIZED,
+  FORBIDDEN: HttpStatus.FORBIDDEN,
+  ORDER_NOT_FOUND: HttpStatus.NOT_FOUND,
+  ORDER_NOT_CANCELLABLE: HttpStatus.CONFLICT,
+  IDEMPOTENCY_KEY_REUSED: HttpStatus.UNPROCESSABLE_ENTITY,
+  // answered with Retry-After, as any 503 (see HttpErrorFilter)
+  DATABASE_BUSY: HttpStatus.SERVICE_UNAVAILABLE,
+  PRODUCT_NOT_FOUND: HttpStatus.NOT_FOUND,
+  RESERVATION_NOT_FOUND: HttpStatus.NOT_FOUND,
+  STOCK_LIMIT: HttpStatus.CONFLICT,
+  SHIPMENT_NOT_FOUND: HttpStatus.NOT_FOUND,
+};
 
 /**
  * Fastify rejects some requests before any route runs, and Nest hands those to this filter as an
@@ -38,17 +48,15 @@ const UNAVAILABLE = { code: 'UNAVAILABLE', message: 'the database or the broker 
 export const RETRY_AFTER_SECONDS = 1;
 
 /**
- * Every error becomes JSON `{ statusCode, error, code, message }`: a DomainError with its own code,
- * a Nest HttpException (fastify's body errors among them); a failure that goes away by waiting (the
- * database down, unreachable or out of connections, a deadlock, a statement cancelled) a 503 the client
- * may retry; anything else a 500 without internals.
+ * Every error becomes JSON `{ statusCode, error, code, message }`: a DomainError with its own code and
+ * message, at its code's status (DOMAIN_ERROR_STATUS); a Nest HttpException (fastify's body errors among
+ * them); a failure that goes away by waiting (the database down, unreachable or out of connections, a
+ * deadlock, a statement cancelled) a 503 the client may retry; anything else a 500 without internals.
  */
 export function toErrorResponse(exception: unknown): { status: number; body: Record<string, unknown> } {
   if (exception instanceof DomainError) {
-    return {
-      status: exception.status,
-      body: { statusCode: exception.status, error: HttpStatus[exception.status], code: exception.code, message: exception.message },
-    };
+    const status = DOMAIN_ERROR_STATUS[exception.code];
+    return { status, body: { statusCode: status, error: HttpStatus[status], code: exception.code, message: exception.message } };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
