@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EventEnvelope, headersOf, OrderCancelledV1, OrderPlacedV1, Topics } from '@app/contracts';
+import { deadLetterTopicOf, EventEnvelope, headersOf, OrderCancelledV1, OrderPlacedV1, readDeadLetter, Topics } from '@app/contracts';
 import { anEnvelope, produce, query, readTopics, serviceForSuite, waitUntil } from '@app/testing';
 import { MAX_STOCK_UNITS } from '../src/application/catalog.service';
 import { inventoryService } from '../src/inventory.service';
@@ -98,6 +98,34 @@ describe('an event on a contracts topic reaches an @OnEvent handler (real Kafka,
     const dead = await readTopics(brokers, [`${prefix}${Topics.OrdersEvents}.dlt`], { idleMs: 500, timeoutMs: 2000 }).catch(() => []);
     expect(dead).toEqual([]);
   });
+  it('an order of products priced in two currencies reserves nothing, and its OrderPlaced is dead-lettered as MIXED_CURRENCIES', async () => {
+    // CURRENCIES holds only EUR, so the API cannot make such a catalogue: as if a second currency had been added
+    await q(`INSERT INTO products (sku, name, price_cents, currency, available, reserved, shipped, received, updated_at)
+             VALUES ('USD-1', 'Priced in dollars', 100, 'USD', 10, 0, 0, 10, now())`);
+    const orderId = randomUUID();
+    const envelope = orderPlaced(orderId, [
+      { sku: 'KB-001', quantity: 1 },
+      { sku: 'USD-1', quantity: 1 },
+    ]);
+    const [before] = await q(`SELECT available, reserved FROM products WHERE sku = 'KB-001'`);
+    await produce(brokers, `${prefix}${Topics.OrdersEvents}`, [{ key: orderId, value: JSON.stringify(envelope), headers: headersOf(envelope) }]);
+
+    const dead = await waitUntil(
+      'the dead letter of the OrderPlaced',
+      async () => {
+        const letters = await readTopics(brokers, [deadLetterTopicOf(`${prefix}${Topics.OrdersEvents}`)], { idleMs: 500, timeoutMs: 5000 }).catch(() => []);
+        const mine = letters.filter((m) => m.key?.toString() === orderId);
+        return mine.length > 0 ? mine : null;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const letter = readDeadLetter(dead![0].key, dead![0].headers as Record<string, Buffer>);
+    expect(letter).toMatchObject({ consumer: 'inventory', eventType: 'OrderPlaced', errorCode: 'MIXED_CURRENCIES' });
+    expect(letter.errorMessage).toContain('priced in EUR and USD');
+    expect(await q('SELECT 1 FROM reservations WHERE order_id = $1', [orderId])).toEqual([]);
+    expect(await q(`SELECT available, reserved FROM products WHERE sku = 'KB-001'`)).toEqual([before]);
+  });
+
   it('stock received past the most one product can hold is a 409 naming the limit, and changes nothing', async () => {
     const headers = { authorization: 'Bearer test-admin-token-0123456789', 'content-type': 'application/json' };
     const receive = (sku: string, quantity: number) =>

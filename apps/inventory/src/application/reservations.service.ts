@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { EventEnvelope, OrderCancelledV1, OrderPlacedV1, StockRejectedV1, StockReleasedV1, StockReservedV1 } from '@app/contracts';
-import { Outbox } from '@app/messaging';
-import { decideReservation, nextReservationStatus } from '../domain/stock';
-import { StockDelta, StockRepository } from '../persistence/stock.repository';
-
-type Step = 'release' | 'ship' | 'return';
+import { Outbox, PermanentEventError } from '@app/messaging';
+import { decideReservation, decideStep, ReservationStep } from '../domain/stock';
+import { StockRepository } from '../persistence/stock.repository';
 
 /** Reserves an order's stock (all lines or none) and moves reservations along the saga. */
 @Injectable()
@@ -28,14 +26,21 @@ export class ReservationsService {
     if (existing) return;
     const decision = decideReservation(placed.data.lines, products);
     const context = { orderId: placed.orderId, correlationId: placed.correlationId, causationId: placed.id, occurredAt: now };
-    if (!decision.ok) {
-      await this.stock.recordEmpty(tx, placed.orderId, 'REJECTED', now);
-      await this.outbox.enqueue(tx, [{ ...context, data: Object.assign(new StockRejectedV1(), { reasons: decision.reasons }) }]);
-      return;
+    switch (decision.kind) {
+      case 'reject':
+        await this.stock.recordEmpty(tx, placed.orderId, 'REJECTED', now);
+        await this.outbox.enqueue(tx, [{ ...context, data: Object.assign(new StockRejectedV1(), { reasons: decision.reasons }) }]);
+        return;
+      case 'refuse':
+        // no StockRejected can say it: dead-lettered, which has orders cancel the order (see MIXED_CURRENCIES)
+        throw new PermanentEventError(decision.code, `order ${placed.orderId}: ${decision.why}`);
+      case 'reserve': {
+        await this.stock.reserve(tx, placed.orderId, decision, now);
+        const data = Object.assign(new StockReservedV1(), { lines: decision.lines, totalCents: decision.totalCents, currency: decision.currency });
+        await this.outbox.enqueue(tx, [{ ...context, data }]);
+        return;
+      }
     }
-    await this.stock.reserve(tx, placed.orderId, decision.lines, decision.totalCents, now);
-    const data = Object.assign(new StockReservedV1(), { lines: decision.lines, totalCents: decision.totalCents, currency: decision.currency });
-    await this.outbox.enqueue(tx, [{ ...context, data }]);
   }
 
   /**
@@ -43,7 +48,7 @@ export class ReservationsService {
    * ship: its shipment is scheduled -> units leave reserved for shipped.
    * return: a scheduled shipment was cancelled -> shipped units back to available.
    */
-  async move(tx: EntityManager, cause: EventEnvelope<object>, step: Step, now = new Date()): Promise<void> {
+  async move(tx: EntityManager, cause: EventEnvelope<object>, step: ReservationStep, now = new Date()): Promise<void> {
     // the reservation, then its products, locked in one round trip with a pipelining client
     const [reservation] = await Promise.all([this.stock.lockReservation(tx, cause.orderId), this.stock.lockProductsOfReservation(tx, cause.orderId)]);
     if (!reservation) {
@@ -53,20 +58,10 @@ export class ReservationsService {
       if (cause.type === OrderCancelledV1.type) await this.stock.recordEmpty(tx, cause.orderId, 'RELEASED', now);
       return;
     }
-    const next = nextReservationStatus(reservation.status, step);
-    if (!next) return; // late or repeated: the reservation has already moved on
-    const deltas: StockDelta[] = reservation.lines.map((l) => {
-      switch (step) {
-        case 'release':
-          return { sku: l.sku, available: l.quantity, reserved: -l.quantity, shipped: 0 };
-        case 'ship':
-          return { sku: l.sku, available: 0, reserved: -l.quantity, shipped: l.quantity };
-        case 'return':
-          return { sku: l.sku, available: l.quantity, reserved: 0, shipped: -l.quantity };
-      }
-    });
-    await this.stock.move(tx, cause.orderId, deltas, next, now);
-    if (next === 'RELEASED') {
+    const moved = decideStep(reservation, step);
+    if (!moved) return; // late or repeated: the reservation has already moved on
+    await this.stock.move(tx, cause.orderId, moved.deltas, moved.status, now);
+    if (moved.status === 'RELEASED') {
       const data = Object.assign(new StockReleasedV1(), { cause: cause.type });
       await this.outbox.enqueue(tx, [{ data, orderId: cause.orderId, correlationId: cause.correlationId, causationId: cause.id, occurredAt: now }]);
     }

@@ -34,9 +34,28 @@ export function mergeLines(lines: OrderLineData[]): OrderLineData[] {
   return [...bySku].map(([sku, quantity]) => Object.assign(new OrderLineData(), { sku, quantity }));
 }
 
-export type ReserveDecision = { ok: true; lines: ReservedLine[]; totalCents: number; currency: string } | { ok: false; reasons: StockRejectionData[] };
+/**
+ * The dead-letter code of an order whose products are priced in more than one currency. StockRejected cannot
+ * say so: its reasons (STOCK_REJECTION_REASONS) are the customer's, and a new one would be refused by every
+ * orders service that does not know it yet (INVALID_DATA), so it would take a StockRejectedV2. Today it cannot
+ * happen: a product's currency is one of CURRENCIES, which holds only EUR. Should a second currency be added,
+ * keep the catalogue in one currency, or add that version; until then such an order's OrderPlaced is
+ * dead-lettered under this code, and orders cancels the order (CANCEL_ON_DEAD_LETTER) with a reason naming it.
+ */
+export const MIXED_CURRENCIES = 'MIXED_CURRENCIES';
 
-/** All lines or none: any unknown SKU or short line rejects the whole order. */
+export type ReserveDecision =
+  /** Every line, at its product's price and in the products' one currency; the stock moves by `deltas`. */
+  | { kind: 'reserve'; lines: ReservedLine[]; totalCents: number; currency: string; deltas: StockDelta[] }
+  /** Some line cannot be had (StockRejected): nothing is reserved. */
+  | { kind: 'reject'; reasons: StockRejectionData[] }
+  /** The catalogue cannot price the order in one currency: no answer StockRejected can give (see MIXED_CURRENCIES). */
+  | { kind: 'refuse'; code: typeof MIXED_CURRENCIES; why: string };
+
+/**
+ * All lines or none: any unknown SKU or short line rejects the whole order. The order is priced in its
+ * products' currency, which all of them must share.
+ */
 export function decideReservation(lines: OrderLineData[], stock: Map<string, ProductStock>): ReserveDecision {
   const merged = mergeLines(lines);
   const reasons: StockRejectionData[] = [];
@@ -45,13 +64,66 @@ export function decideReservation(lines: OrderLineData[], stock: Map<string, Pro
     if (!product) reasons.push(Object.assign(new StockRejectionData(), { sku: line.sku, reason: 'UNKNOWN_SKU', requested: line.quantity, available: 0 }));
     else if (product.available < line.quantity) reasons.push(Object.assign(new StockRejectionData(), { sku: line.sku, reason: 'OUT_OF_STOCK', requested: line.quantity, available: product.available }));
   }
-  if (reasons.length > 0) return { ok: false, reasons };
-  const reserved = merged.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPriceCents: stock.get(l.sku)!.priceCents }));
-  return { ok: true, lines: reserved, totalCents: reserved.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0), currency: 'EUR' };
+  if (reasons.length > 0) return { kind: 'reject', reasons };
+  const products = merged.map((l) => stock.get(l.sku)!);
+  const currencies = [...new Set(products.map((p) => p.currency))];
+  if (currencies.length > 1) {
+    const priced = products.map((p) => `${p.sku} in ${p.currency}`).join(', ');
+    return {
+      kind: 'refuse',
+      code: MIXED_CURRENCIES,
+      why: `the order's products are priced in ${currencies.join(' and ')} (${priced}); an order is reserved in one currency`,
+    };
+  }
+  const reserved = merged.map((l, i) => ({ sku: l.sku, quantity: l.quantity, unitPriceCents: products[i].priceCents }));
+  return {
+    kind: 'reserve',
+    lines: reserved,
+    totalCents: reserved.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0),
+    currency: currencies[0],
+    deltas: stockDeltas('reserve', reserved),
+  };
+}
+
+/** How one product's counters change: added to available, reserved and shipped (a move sums to 0). */
+export interface StockDelta {
+  sku: string;
+  available: number;
+  reserved: number;
+  shipped: number;
+}
+
+/** The saga's steps after a reservation: its units back to available, out as shipped, or shipped ones back. */
+export type ReservationStep = 'release' | 'ship' | 'return';
+
+/** Where one unit goes on each move. */
+const UNIT_MOVES: Readonly<Record<'reserve' | ReservationStep, Omit<StockDelta, 'sku'>>> = {
+  reserve: { available: -1, reserved: 1, shipped: 0 }, // available -> reserved
+  release: { available: 1, reserved: -1, shipped: 0 }, // reserved -> available
+  ship: { available: 0, reserved: -1, shipped: 1 }, // reserved -> shipped
+  return: { available: 1, reserved: 0, shipped: -1 }, // shipped -> available
+};
+
+/** What moving these lines' units does to their products' counters, per SKU. */
+export function stockDeltas(move: 'reserve' | ReservationStep, lines: readonly ReservedLine[]): StockDelta[] {
+  const unit = UNIT_MOVES[move];
+  return lines.map((l) => ({ sku: l.sku, available: unit.available * l.quantity, reserved: unit.reserved * l.quantity, shipped: unit.shipped * l.quantity }));
+}
+
+/**
+ * A saga step on a reservation: its new status and how its products' counters move; null when the step does
+ * not apply (late or repeated: the reservation has already moved on).
+ */
+export function decideStep(
+  reservation: Pick<Reservation, 'status' | 'lines'>,
+  step: ReservationStep,
+): { status: ReservationStatus; deltas: StockDelta[] } | null {
+  const status = nextReservationStatus(reservation.status, step);
+  return status && { status, deltas: stockDeltas(step, reservation.lines) };
 }
 
 /** Where a reservation's units move on each saga step; null when the step does not apply. */
-export function nextReservationStatus(current: ReservationStatus, step: 'release' | 'ship' | 'return'): ReservationStatus | null {
+export function nextReservationStatus(current: ReservationStatus, step: ReservationStep): ReservationStatus | null {
   switch (step) {
     case 'release':
       return current === 'RESERVED' ? 'RELEASED' : null;

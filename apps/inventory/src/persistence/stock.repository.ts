@@ -1,15 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { deferred } from '@app/database';
-import { ProductStock, Reservation, ReservationStatus, ReservedLine } from '../domain/stock';
+import { ProductStock, Reservation, ReservationStatus, ReservedLine, StockDelta } from '../domain/stock';
 import { ProductEntity, ReservationEntity } from './entities';
-
-export interface StockDelta {
-  sku: string;
-  available: number;
-  reserved: number;
-  shipped: number;
-}
 
 @Injectable()
 export class StockRepository {
@@ -46,17 +39,11 @@ export class StockRepository {
   }
 
   /** Moves the stock and records the reservation, in one statement (deferred: the products are locked). */
-  async reserve(tx: EntityManager, orderId: string, lines: ReservedLine[], totalCents: number, now: Date): Promise<void> {
+  async reserve(tx: EntityManager, orderId: string, reserved: { lines: ReservedLine[]; totalCents: number; deltas: StockDelta[] }, now: Date): Promise<void> {
     await tx.query(
       deferred(`WITH moved AS (${APPLY_DELTAS})
        INSERT INTO reservations (order_id, status, lines, total_cents, created_at, updated_at) VALUES ($5, 'RESERVED', $6, $7, $8, $8)`),
-      [
-        ...deltaColumns(lines.map((l) => ({ sku: l.sku, available: -l.quantity, reserved: l.quantity, shipped: 0 }))),
-        orderId,
-        JSON.stringify(lines),
-        totalCents,
-        now,
-      ],
+      [...deltaColumns(reserved.deltas), orderId, JSON.stringify(reserved.lines), reserved.totalCents, now],
     );
   }
 

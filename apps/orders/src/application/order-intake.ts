@@ -3,12 +3,14 @@ import { DataSource, EntityManager } from 'typeorm';
 import { IntakeOverloaded, OrderPlacedV1 } from '@app/contracts';
 import { isTransientError, Outbox } from '@app/messaging';
 import { Order } from '../domain/order';
+import { placedEntry } from '../domain/order.decide';
 import { OrdersRepository } from '../persistence/orders.repository';
 
 /**
- * A new order and the OrderPlaced event that announces it, built from a `POST /orders` body that passed
- * validation: the outbox does not check the event again (PlaceOrderRequest's rules are OrderPlacedV1's,
- * which `orders.dto.spec.ts` holds them to).
+ * A new order and the OrderPlaced event that announces it (placeOrder), built from a `POST /orders` body that
+ * passed validation: the outbox does not check the event again (PlaceOrderRequest's rules are OrderPlacedV1's,
+ * which `orders.dto.spec.ts` holds them to). Its first timeline entry (placedEntry) is written with it, under
+ * the id the outbox gives the event.
  */
 export interface Placement {
   order: Order;
@@ -138,7 +140,7 @@ export class OrderIntake {
     );
     for (let i = 0; i < placements.length; i++) {
       const { order } = placements[i];
-      await this.orders.insert(tx, order, { eventId: events[i].id, type: events[i].type, status: 'PENDING', occurredAt: order.createdAt });
+      await this.orders.insert(tx, order, { ...placedEntry(order), eventId: events[i].id });
     }
   }
 }

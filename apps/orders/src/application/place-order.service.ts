@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { IdempotencyKeyReused, OrderPlacedV1, PlaceOrderRequest } from '@app/contracts';
-import { Order } from '../domain/order';
+import { IdempotencyKeyReused, PlaceOrderRequest } from '@app/contracts';
+import { placeOrder } from '../domain/order.decide';
 import { OrdersRepository } from '../persistence/orders.repository';
 import { OrderIntake } from './order-intake';
 import { OrderView, toOrderView } from './order.view';
@@ -31,25 +31,8 @@ export class PlaceOrderService {
 
   /** `request` has passed validation (the global ValidationPipe), so its OrderPlaced is not checked again. */
   async place(request: PlaceOrderRequest, idempotencyKey?: string, correlationId?: string, now = new Date()): Promise<PlaceOrderResult> {
-    const created: Order = {
-      id: randomUUID(),
-      customerId: request.customerId,
-      status: 'PENDING',
-      lines: request.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
-      shippingAddress: { ...request.shippingAddress },
-      totalCents: null,
-      currency: null,
-      shipment: null,
-      statusReason: null,
-      correlationId: correlationId ?? randomUUID(),
-      createdAt: now,
-      updatedAt: now,
-    };
-    const placed = {
-      order: created,
-      event: Object.assign(new OrderPlacedV1(), { customerId: request.customerId, lines: request.lines, shippingAddress: request.shippingAddress }),
-    };
-    const order = toOrderView(created);
+    const placed = placeOrder(request, { orderId: randomUUID(), correlationId: correlationId ?? randomUUID() }, now);
+    const order = toOrderView(placed.order);
     if (!idempotencyKey) {
       await this.intake.place(placed);
       return { order, replayed: false };

@@ -1,41 +1,65 @@
 import { randomUUID } from 'node:crypto';
-import { EventEnvelope, ShipmentScheduledV1, StockReservedV1 } from '@app/contracts';
+import { OrderPlacedV1, ShipmentCancelledV1, ShipmentFailedV1, ShipmentScheduledV1, StockRejectedV1, StockReservedV1 } from '@app/contracts';
+import { anEnvelope } from '@app/testing/events';
+import { given } from '@app/testing/given-when-then';
+import { anOrder, aPlaceOrderRequest } from '../../test/order.fixtures';
 import { Order, OrderStatus } from './order';
-import { decideCancel, evolve, Evolution, InboundEvent } from './order.decide';
+import { decideCancel, evolve, Evolution, InboundEvent, placeOrder } from './order.decide';
 
 const now = new Date('2026-01-01T00:00:00Z');
 
-function order(status: OrderStatus): Order {
-  return {
-    id: randomUUID(),
-    customerId: 'c',
-    status,
-    lines: [{ sku: 'KB-001', quantity: 2 }],
-    shippingAddress: { name: 'A', line1: 'B', city: 'C', postalCode: '1', country: 'DE' },
-    totalCents: null,
-    currency: null,
-    shipment: null,
-    statusReason: null,
-    correlationId: 'corr',
-    createdAt: now,
-    updatedAt: now,
-  };
-}
+const order = (status: OrderStatus): Order => anOrder({ status }, now);
 
-function envelope<T>(type: string, data: T): EventEnvelope<T> {
-  return { id: randomUUID(), type, version: 1, occurredAt: now.toISOString(), orderId: randomUUID(), correlationId: 'corr', causationId: null, data };
-}
-
+/** Events of the order's saga, as they happened `now`. */
+const at = { occurredAt: now.toISOString(), correlationId: 'corr' };
 const reserved = (): InboundEvent => ({
   kind: 'StockReserved',
-  envelope: envelope('StockReserved', Object.assign(new StockReservedV1(), { lines: [{ sku: 'KB-001', quantity: 2, unitPriceCents: 500 }], totalCents: 1000, currency: 'EUR' })),
+  envelope: anEnvelope(StockReservedV1, { lines: [{ sku: 'KB-001', quantity: 2, unitPriceCents: 500 }], totalCents: 1000, currency: 'EUR' }, at),
 });
 const scheduled = (): InboundEvent => ({
   kind: 'ShipmentScheduled',
-  envelope: envelope('ShipmentScheduled', Object.assign(new ShipmentScheduledV1(), { shipmentId: randomUUID(), carrier: 'DHL', estimatedDelivery: now.toISOString() })),
+  envelope: anEnvelope(ShipmentScheduledV1, { shipmentId: randomUUID(), carrier: 'DHL', estimatedDelivery: now.toISOString() }, at),
 });
-const failed = (): InboundEvent => ({ kind: 'ShipmentFailed', envelope: envelope('ShipmentFailed', { reason: 'DESTINATION_NOT_SERVED' as const, detail: 'no' }) });
-const rejected = (): InboundEvent => ({ kind: 'StockRejected', envelope: envelope('StockRejected', { reasons: [{ sku: 'KB-001', reason: 'OUT_OF_STOCK' as const, requested: 2, available: 0 }] }) });
+const failed = (): InboundEvent => ({ kind: 'ShipmentFailed', envelope: anEnvelope(ShipmentFailedV1, { reason: 'DESTINATION_NOT_SERVED', detail: 'no' }, at) });
+const rejected = (): InboundEvent => ({
+  kind: 'StockRejected',
+  envelope: anEnvelope(StockRejectedV1, { reasons: [{ sku: 'KB-001', reason: 'OUT_OF_STOCK', requested: 2, available: 0 }] }, at),
+});
+
+/** The order after the event, which must move it (an evolve for given().after()). */
+const moveBy = (before: Order, event: InboundEvent): Order => movedBy(before, event).order;
+
+describe('placing an order', () => {
+  const request = aPlaceOrderRequest();
+  const ids = { orderId: randomUUID(), correlationId: 'corr-1' };
+
+  it('given a valid request, when it is placed, then the order is PENDING without prices, announced by OrderPlaced, its timeline begun', () => {
+    const placed = given(request)
+      .when((r) => placeOrder(r, ids, now))
+      .then({
+        order: {
+          id: ids.orderId,
+          customerId: 'c',
+          status: 'PENDING',
+          lines: [{ sku: 'KB-001', quantity: 2 }],
+          totalCents: null,
+          currency: null,
+          correlationId: 'corr-1',
+        },
+        event: { customerId: 'c', lines: request.lines, shippingAddress: request.shippingAddress },
+        timeline: { type: 'OrderPlaced', status: 'PENDING', occurredAt: now },
+      });
+    expect(placed.event).toBeInstanceOf(OrderPlacedV1);
+    expect(placed.order).toMatchObject({ createdAt: now, updatedAt: now, shipment: null, statusReason: null });
+  });
+
+  it("keeps the order's lines and address apart from the request's", () => {
+    const { order: placed } = placeOrder(request, ids, now);
+    expect(placed.lines[0]).not.toBe(request.lines[0]);
+    expect(placed.shippingAddress).not.toBe(request.shippingAddress);
+    expect(placed.shippingAddress).toEqual(request.shippingAddress);
+  });
+});
 
 /** The order the event moved to; fails the test when the event did not move it. */
 function movedBy(before: Order, event: InboundEvent): Evolution & { kind: 'moved' } {
@@ -46,46 +70,48 @@ function movedBy(before: Order, event: InboundEvent): Evolution & { kind: 'moved
 
 describe('order saga transitions', () => {
   it('given PENDING, when stock is reserved, then RESERVED with prices and total', () => {
-    const { order: next, timeline } = movedBy(order('PENDING'), reserved());
-    expect(next.status).toBe('RESERVED');
-    expect(next.lines).toEqual([{ sku: 'KB-001', quantity: 2, unitPriceCents: 500 }]);
-    expect(next.totalCents).toBe(1000);
-    expect(timeline.status).toBe('RESERVED');
+    given(order('PENDING'))
+      .when((o) => evolve(o, reserved(), now))
+      .then({
+        kind: 'moved',
+        order: { status: 'RESERVED', lines: [{ sku: 'KB-001', quantity: 2, unitPriceCents: 500 }], totalCents: 1000, currency: 'EUR' },
+        timeline: { type: 'StockReserved', status: 'RESERVED', occurredAt: now, detail: { totalCents: 1000, currency: 'EUR' } },
+      });
   });
 
   it('given RESERVED, when the shipment is scheduled, then CONFIRMED with the shipment', () => {
-    const { order: next } = movedBy(order('RESERVED'), scheduled());
-    expect(next.status).toBe('CONFIRMED');
-    expect(next.shipment?.carrier).toBe('DHL');
+    given(order('RESERVED'))
+      .when((o) => evolve(o, scheduled(), now))
+      .then({ kind: 'moved', order: { status: 'CONFIRMED', shipment: { carrier: 'DHL', status: 'SCHEDULED' } } });
   });
 
   it('given PENDING, when the shipment event overtakes the reservation, then CONFIRMED, and the late reservation only adds prices', () => {
-    const confirmed = movedBy(order('PENDING'), scheduled()).order;
-    expect(confirmed.status).toBe('CONFIRMED');
-    const late = movedBy(confirmed, reserved());
-    expect(late.order.status).toBe('CONFIRMED');
-    expect(late.order.totalCents).toBe(1000);
-    expect(late.timeline.status).toBe('CONFIRMED');
+    given(order('PENDING'))
+      .after(moveBy, scheduled())
+      .when((o) => evolve(o, reserved(), now))
+      .then({ kind: 'moved', order: { status: 'CONFIRMED', totalCents: 1000 }, timeline: { status: 'CONFIRMED' } });
   });
 
   it('given PENDING, when stock is rejected, then REJECTED with the reasons', () => {
-    const { order: next } = movedBy(order('PENDING'), rejected());
-    expect(next.status).toBe('REJECTED');
-    expect(next.statusReason).toBe('KB-001: OUT_OF_STOCK (requested 2, available 0)');
+    given(order('PENDING'))
+      .when((o) => evolve(o, rejected(), now))
+      .then({ kind: 'moved', order: { status: 'REJECTED', statusReason: 'KB-001: OUT_OF_STOCK (requested 2, available 0)' } });
   });
 
   it('given PENDING, when the shipment fails, then FAILED with the reason', () => {
-    const { order: next } = movedBy(order('PENDING'), failed());
-    expect(next.status).toBe('FAILED');
-    expect(next.statusReason).toBe('DESTINATION_NOT_SERVED: no');
+    given(order('PENDING'))
+      .when((o) => evolve(o, failed(), now))
+      .then({ kind: 'moved', order: { status: 'FAILED', statusReason: 'DESTINATION_NOT_SERVED: no' } });
   });
 
   it('given a scheduled shipment, when it is cancelled, then the shipment is CANCELLED and the status stays', () => {
-    const confirmed = movedBy(order('RESERVED'), scheduled()).order;
-    const cancel: InboundEvent = { kind: 'ShipmentCancelled', envelope: envelope('ShipmentCancelled', { shipmentId: confirmed.shipment!.shipmentId }) };
+    const confirmed = moveBy(order('RESERVED'), scheduled());
+    const cancel: InboundEvent = { kind: 'ShipmentCancelled', envelope: anEnvelope(ShipmentCancelledV1, { shipmentId: confirmed.shipment!.shipmentId }, at) };
     const { order: next } = movedBy({ ...confirmed, status: 'CANCELLED' }, cancel);
     expect(next).toMatchObject({ status: 'CANCELLED', shipment: { status: 'CANCELLED' } });
-    expect(evolve(next, cancel, now).kind).toBe('unchanged');
+    given(next)
+      .when((o) => evolve(o, cancel, now))
+      .then({ kind: 'unchanged' });
   });
 });
 
@@ -151,16 +177,26 @@ describe('a fact that contradicts the order', () => {
 });
 
 describe('cancelling', () => {
-  it.each([['PENDING'], ['RESERVED']] as const)('is allowed while %s and emits OrderCancelled', (status) => {
-    const decision = decideCancel(order(status), 'changed my mind', now);
-    expect(decision.ok).toBe(true);
-    if (decision.ok) {
-      expect(decision.order.status).toBe('CANCELLED');
-      expect(decision.event.reason).toBe('changed my mind');
-    }
+  it.each([['PENDING'], ['RESERVED']] as const)('is allowed while %s and emits OrderCancelled, with its timeline entry', (status) => {
+    given(order(status))
+      .when((o) => decideCancel(o, 'changed my mind', now))
+      .then({
+        ok: true,
+        order: { status: 'CANCELLED', statusReason: 'changed my mind', updatedAt: now },
+        event: { reason: 'changed my mind' },
+        timeline: { type: 'OrderCancelled', status: 'CANCELLED', occurredAt: now, detail: { reason: 'changed my mind' } },
+      });
+  });
+
+  it('without a reason, says the customer cancelled it', () => {
+    given(order('PENDING'))
+      .when((o) => decideCancel(o, undefined, now))
+      .then({ ok: true, order: { statusReason: 'cancelled by customer' }, timeline: { detail: undefined } });
   });
 
   it.each([['CONFIRMED'], ['REJECTED'], ['FAILED'], ['CANCELLED']] as const)('is refused once %s', (status) => {
-    expect(decideCancel(order(status), undefined, now)).toEqual({ ok: false, reason: expect.stringContaining(`is ${status}`) });
+    given(order(status))
+      .when((o) => decideCancel(o, undefined, now))
+      .then({ ok: false, reason: expect.stringContaining(`is ${status} and can no longer be cancelled`) });
   });
 });

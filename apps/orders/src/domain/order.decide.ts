@@ -1,5 +1,57 @@
-import { EventEnvelope, OrderCancelledV1, ShipmentCancelledV1, ShipmentFailedV1, ShipmentScheduledV1, StockRejectedV1, StockReservedV1 } from '@app/contracts';
+import {
+  EventEnvelope,
+  OrderCancelledV1,
+  OrderPlacedV1,
+  PlaceOrderRequest,
+  ShipmentCancelledV1,
+  ShipmentFailedV1,
+  ShipmentScheduledV1,
+  StockRejectedV1,
+  StockReservedV1,
+} from '@app/contracts';
 import { FINAL_STATUSES, Order, OrderStatus, TimelineDraft, TimelineEntry } from './order';
+
+/** The ids a new order gets: its own, and the correlation id its events carry (the caller's, or a new one). */
+export interface NewOrderIds {
+  orderId: string;
+  correlationId: string;
+}
+
+/** A placed order: PENDING, the OrderPlaced that announces it, and its first timeline entry. */
+export interface PlacedOrder {
+  order: Order;
+  event: OrderPlacedV1;
+  timeline: TimelineDraft;
+}
+
+/**
+ * Places an order from a `POST /orders` body that passed validation. It has no prices yet: inventory
+ * reserves its lines at the current prices (StockReserved). OrderPlaced carries the request's own lines and
+ * address, which passed the rules of PlaceOrderRequest, OrderPlacedV1's (`orders.dto.spec.ts` holds them equal).
+ */
+export function placeOrder(request: Pick<PlaceOrderRequest, 'customerId' | 'lines' | 'shippingAddress'>, ids: NewOrderIds, now: Date): PlacedOrder {
+  const order: Order = {
+    id: ids.orderId,
+    customerId: request.customerId,
+    status: 'PENDING',
+    lines: request.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+    shippingAddress: { ...request.shippingAddress },
+    totalCents: null,
+    currency: null,
+    shipment: null,
+    statusReason: null,
+    correlationId: ids.correlationId,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const event = Object.assign(new OrderPlacedV1(), { customerId: request.customerId, lines: request.lines, shippingAddress: request.shippingAddress });
+  return { order, event, timeline: placedEntry(order) };
+}
+
+/** An order's first timeline entry: placed, PENDING, when it was created. */
+export function placedEntry(order: Pick<Order, 'createdAt'>): TimelineDraft {
+  return { type: OrderPlacedV1.type, status: 'PENDING', occurredAt: order.createdAt };
+}
 
 /**
  * What applying an event does to an order. Idempotent by business key as well as by event id: a step the
