@@ -4,6 +4,10 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
+import { builtinModules } from 'node:module';
+
+/** Node's built-in modules, without the `node:` prefix (`crypto`, `fs/promises`), as a regex alternation. */
+const NODE_BUILTINS = builtinModules.filter((m) => !m.startsWith('_')).join('|');
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'infra/kafka/libs/**', 'eslint.config.mjs'] },
@@ -51,5 +55,26 @@ export default tseslint.config(
   {
     files: ['apps/shipping/src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/orders/**', '**/inventory/**'] }] },
+  },
+  {
+    // a domain is pure: it imports @app/contracts, node's built-ins and its own domain (./), nothing else: no
+    // Nest, TypeORM or messaging, no application or persistence code. Its specs may use the test helpers.
+    // (The typescript-eslint rule, so the per-app rule above still applies, and `import x = require()` counts.)
+    files: ['apps/*/src/domain/**/*.ts'],
+    ignores: ['apps/*/src/domain/**/*.spec.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(?!(?:@app/contracts(?:/.*)?|node:.+|(?:${NODE_BUILTINS})(?:/.*)?|\\./(?:(?!\\.\\.).)*)$)`,
+              caseSensitive: true,
+              message: 'domain code imports only @app/contracts, node built-ins and its own domain (./); see docs/architecture.md',
+            },
+          ],
+        },
+      ],
+    },
   },
 );
