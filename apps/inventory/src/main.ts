@@ -1,5 +1,5 @@
 import 'reflect-metadata';
 import { runService } from '@app/platform';
-import { inventoryService } from './inventory.service';
+import { inventoryService } from './inventory.definition';
 
 void runService(inventoryService);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { deadLetterTopicOf, EventEnvelope, headersOf, OrderCancelledV1, OrderPlacedV1, readDeadLetter, Topics } from '@app/contracts';
 import { anEnvelope, produce, query, readTopics, serviceForSuite, waitUntil } from '@app/testing';
 import { MAX_STOCK_UNITS } from '../src/application/catalog.service';
-import { inventoryService } from '../src/inventory.service';
+import { inventoryService } from '../src/inventory.definition';
 
 /** An OrderPlaced of these lines, to a served address. */
 function orderPlaced(orderId: string, lines: OrderPlacedV1['lines'], customerId = 'customer-1', correlationId = randomUUID()): EventEnvelope<OrderPlacedV1> {

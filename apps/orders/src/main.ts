@@ -1,5 +1,5 @@
 import 'reflect-metadata';
 import { runService } from '@app/platform';
-import { ordersService } from './orders.service';
+import { ordersService } from './orders.definition';
 
 void runService(ordersService);

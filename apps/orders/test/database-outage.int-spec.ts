@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { infra, PostgresHandle, query, RunningApp, sharedInfra, startInProcess, uniqueTopicPrefix, waitUntil } from '@app/testing';
-import { ordersService } from '../src/orders.service';
+import { ordersService } from '../src/orders.definition';
 
 const BODY = JSON.stringify({
   customerId: 'outage',

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createDatabase, dropDatabase, infra, KafkaHandle, query, RunningApp, startInProcess, waitUntil } from '@app/testing';
-import { ordersService } from '../src/orders.service';
+import { ordersService } from '../src/orders.definition';
 
 const DEADLINE_SECONDS = 4;
 const BODY = JSON.stringify({

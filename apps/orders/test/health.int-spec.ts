@@ -13,9 +13,9 @@ import {
   uniqueTopicPrefix,
   waitUntil,
 } from '@app/testing';
-import { ordersService } from '../src/orders.service';
-import { inventoryService } from '../../inventory/src/inventory.service';
-import { shippingService } from '../../shipping/src/shipping.service';
+import { ordersService } from '../src/orders.definition';
+import { inventoryService } from '../../inventory/src/inventory.definition';
+import { shippingService } from '../../shipping/src/shipping.definition';
 
 /** Readiness follows the broker for real: this file runs its own broker so it can stop it. */
 describe('/health of every app while the Kafka broker stops and comes back', () => {

@@ -107,10 +107,11 @@ describe('npm start (infra/start.js) supervises the apps', () => {
 
     process.kill(before.orders!, 'SIGKILL');
     await waitOutput(/orders exited with signal SIGKILL; restarting in [\d.]+s \(restart #1\)/, 30_000);
-    const restarted = await waitUntil('a new orders process', () => {
+    const restarted = await waitUntil('a new orders process', (): number | undefined => {
       const pid = appPids(launcher.pid!).orders;
       return pid !== undefined && pid !== before.orders ? pid : undefined;
     });
+    if (restarted === undefined) throw new Error('no new orders process');
     seenPids.push(restarted);
     await waitUntil(
       'orders /health/live',

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
 import { runService } from '@app/platform';
-import { shippingService } from './shipping.service';
+import { shippingService } from './shipping.definition';
 
 void runService(shippingService);

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { OrderPlacedV1, ShipmentScheduledV1, StockReservedV1, Topics } from '@app/contracts';
 import { anEnvelope, query, readTopics, serviceForSuite, waitUntil } from '@app/testing';
 import { ShipmentsService } from '../src/application/shipments.service';
-import { shippingService } from '../src/shipping.service';
+import { shippingService } from '../src/shipping.definition';
 
 describe("shipping decides an order's shipment once, when two transactions complete what it knows at once (real PostgreSQL, real Kafka)", () => {
   const suite = serviceForSuite(shippingService);
