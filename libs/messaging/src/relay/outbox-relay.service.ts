@@ -2,7 +2,8 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { DataSource, EntitySubscriberInterface, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import { OUTBOX_ENQUEUED, OUTBOX_NOTIFIED, OutboxWakePolicy } from '../outbox/outbox.service';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
-import { OutboxBacklog, OutboxRelay } from './outbox-relay';
+import { OutboxBacklog } from './outbox-backlog';
+import { OutboxRelay } from './outbox-relay';
 import { createOutboxRelay } from './relay-factory';
 import { parseXid } from './snapshot';
 
