@@ -27,6 +27,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // libs never import apps (the narrower rules of contracts and database below replace this one for them)
+    files: ['libs/**/*.ts'],
+    ignores: ['libs/**/test/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/apps/**'] }] },
+  },
+  {
     // contracts are what services share: no Nest, no TypeORM, no service code
     files: ['libs/contracts/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'typeorm', '@app/*', '**/apps/**'] }] },
@@ -36,12 +42,6 @@ export default tseslint.config(
     files: ['libs/database/**/*.ts'],
     ignores: ['libs/database/test/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['@nestjs/*', '@app/*', '**/apps/**'] }] },
-  },
-  {
-    // libs never import apps
-    files: ['libs/**/*.ts'],
-    ignores: ['libs/**/test/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/apps/**'] }] },
   },
   {
     // apps never import other apps; only @app/contracts is shared between services

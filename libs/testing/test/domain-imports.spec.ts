@@ -79,6 +79,10 @@ const elsewhere = {
   persistence: { filePath: 'apps/orders/src/persistence/x.ts', imports: `import { EntityManager } from 'typeorm';` },
   domainSpec: { filePath: 'apps/orders/src/domain/x.spec.ts', imports: `import { given } from '@app/testing/given-when-then';` },
   domainSpecOtherApp: { filePath: 'apps/orders/src/domain/x.spec.ts', imports: `import { StockDelta } from '../../../inventory/src/domain/stock';` },
+  // the libs' own layer rules: contracts and database take no Nest (a later, broader block must not replace them)
+  contractsNest: { filePath: 'libs/contracts/src/x.ts', imports: `import { Injectable } from '@nestjs/common';` },
+  databaseNest: { filePath: 'libs/database/src/x.ts', imports: `import { Injectable } from '@nestjs/common';` },
+  messagingApp: { filePath: 'libs/messaging/src/x.ts', imports: `import { OrdersRepository } from '../../../apps/orders/src/persistence/orders.repository';` },
 };
 
 describe('a domain imports @app/contracts, node built-ins and its own domain, nothing else (eslint.config.mjs)', () => {
@@ -105,5 +109,11 @@ describe('a domain imports @app/contracts, node built-ins and its own domain, no
     expect(errors.get(elsewhere.domainSpec)).toEqual([]);
     // the rule that keeps apps apart still holds there
     expect(errors.get(elsewhere.domainSpecOtherApp)).toHaveLength(1);
+  });
+
+  it('keeps Nest out of contracts and database, and apps out of every lib', () => {
+    expect(errors.get(elsewhere.contractsNest)).toHaveLength(1);
+    expect(errors.get(elsewhere.databaseNest)).toHaveLength(1);
+    expect(errors.get(elsewhere.messagingApp)).toHaveLength(1);
   });
 });
