@@ -19,7 +19,7 @@ import { ensureTopics } from '@app/messaging/kafka/topic-admin';
 import { TopicNames } from '@app/messaging/kafka/topic-names';
 import { OutboxRelay } from '@app/messaging/relay/outbox-relay';
 import { KafkaRelayPublisher, OutboxRow, RelayPublisher } from '@app/messaging/relay/publisher';
-import { infra } from '@app/testing';
+import { anEnvelope, infra } from '@app/testing';
 import { machine, median, percentile, progress, round, table, writeResult } from './lib';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -197,7 +197,7 @@ async function main() {
 }
 
 function rows0(key: string): string {
-  return JSON.stringify({ id: randomUUID(), type: 'OrderCancelled', version: 1, occurredAt: new Date().toISOString(), orderId: key, correlationId: key, causationId: null, data: event(key).data });
+  return JSON.stringify(anEnvelope(OrderCancelledV1, event(key).data, { orderId: key, correlationId: key }));
 }
 
 main().catch((err) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EventEnvelope, OrderCancelledV1 } from '@app/contracts';
-import { createDatabase, dropDatabase } from '@app/testing';
+import { anEnvelope, createDatabase, dropDatabase } from '@app/testing';
 import { MessagingOptions, MESSAGING_MIGRATIONS, Outbox } from '../src';
 import { createKafka } from '../src/kafka/kafka-client';
 import { TopicNames } from '../src/kafka/topic-names';
@@ -18,19 +18,9 @@ export interface OutboxDb {
 
 export const LANES = 16;
 
-/** An OrderCancelled envelope as a producer would send it (the probe service applies these). */
+/** An OrderCancelled envelope as a producer would send it (the probe service applies these); `overrides` may set anything, a version too. */
 export function cancelledEnvelope(orderId: string, reason: string, overrides: Partial<EventEnvelope> = {}): EventEnvelope {
-  return {
-    id: randomUUID(),
-    type: OrderCancelledV1.type,
-    version: 1,
-    occurredAt: new Date().toISOString(),
-    orderId,
-    correlationId: orderId,
-    causationId: null,
-    data: { reason },
-    ...overrides,
-  };
+  return { ...anEnvelope(OrderCancelledV1, { reason }, { orderId, correlationId: orderId }), ...overrides };
 }
 
 export function messagingOptions(url: string, brokers: string, prefix: string): MessagingOptions {

@@ -19,7 +19,7 @@ import {
   uniqueTopicPrefix,
   waitUntil,
 } from '@app/testing';
-import { probeService } from './fixtures/probe.service';
+import { probeService } from './fixtures/probe.definition';
 import { cancelledEnvelope as envelope, createTopics } from './harness';
 
 /** Produces values with one key (so one partition) and returns where each one landed. */

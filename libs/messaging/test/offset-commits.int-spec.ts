@@ -3,7 +3,7 @@ import type { Admin, Consumer } from 'kafkajs';
 import { Topics } from '@app/contracts';
 import { createDatabase, dropDatabase, query, RunningApp, sharedInfra, startInProcess, testKafka, uniqueTopicPrefix, waitUntil } from '@app/testing';
 import { InboxConsumer, KafkaServerRef } from '../src';
-import { probeService } from './fixtures/probe.service';
+import { probeService } from './fixtures/probe.definition';
 import { cancelledEnvelope, createTopics } from './harness';
 
 /**

@@ -4,7 +4,7 @@ import { Topics } from '@app/contracts';
 import { createDatabase, dropDatabase, query, readTopics, RunningApp, sharedInfra, startInProcess, uniqueTopicPrefix, waitUntil } from '@app/testing';
 import { OutboxRelay } from '../src/relay/outbox-relay';
 import { createOutboxDb, createTopics, OutboxDb, sequenced, startRelay, uuids } from './harness';
-import { probeService } from './fixtures/probe.service';
+import { probeService } from './fixtures/probe.definition';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
