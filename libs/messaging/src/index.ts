@@ -11,7 +11,7 @@ export { Outbox } from './outbox/outbox.service';
 
 // consuming events: handlers declared on providers, errors they may throw
 export { OnEvent, OnMessage, type EventHandler, type RawMessage, type RawMessageHandler } from './consumer/on-event';
-export { PermanentEventError, ConsumerStoppingError } from './inbox/inbox-consumer';
+export { PermanentEventError } from './inbox/inbox-consumer';
 export { isTransientError } from './errors';
 
 // wiring a service: its Kafka transport, its relay (in the service or alone)
