@@ -14,9 +14,10 @@ const SETTLE_TIMEOUT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 5_000;
 
 const FINAL_STATUSES = ['CONFIRMED', 'REJECTED', 'FAILED', 'CANCELLED'];
-// Where inventory leaves an order's reservation once the order is final (null: no reservation).
-// A CANCELLED order may never have been reserved if inventory had not got to it yet.
-const SETTLED_RESERVATION = { CONFIRMED: ['SHIPPED'], FAILED: ['RELEASED'], CANCELLED: ['RELEASED', null], REJECTED: [null] };
+// Where inventory leaves an order's reservation once the order is final (null: no reservation yet).
+// A rejected order's reservation holds nothing (REJECTED); a CANCELLED order may have been cancelled before
+// inventory decided (RELEASED of nothing) or after it rejected the stock.
+const SETTLED_RESERVATION = { CONFIRMED: ['SHIPPED'], FAILED: ['RELEASED'], CANCELLED: ['RELEASED', 'REJECTED', null], REJECTED: ['REJECTED', null] };
 
 const NOT_RUNNING = 'The system is not running: start it with `npm start` in another terminal, then run `npm run demo` again.';
 
@@ -264,9 +265,7 @@ function printJourney(run, number) {
   });
   const width = Math.max(...offsets.map((o) => o.length));
   order.timeline.forEach((t, i) => {
-    // An event that arrived after the order had moved on is recorded but changes nothing.
-    const late = t.detail?.ignoredTransition ? `  (late, ignored: ${t.detail.ignoredTransition})` : '';
-    print(`     ${offsets[i].padStart(width)}  ${t.type.padEnd(18)} -> ${t.status}${late}`);
+    print(`     ${offsets[i].padStart(width)}  ${t.type.padEnd(18)} -> ${t.status}`);
   });
   print();
 }

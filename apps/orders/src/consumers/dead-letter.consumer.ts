@@ -1,6 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { deadLetterTopicOf, readDeadLetter, Topics } from '@app/contracts';
-import { isTransientError, OnMessage, RawMessage } from '@app/messaging';
+import { OnMessage, RawMessage } from '@app/messaging';
 import { DeadLetteredOrders } from '../application/dead-lettered-order.service';
 
 /**
@@ -9,34 +9,28 @@ import { DeadLetteredOrders } from '../application/dead-lettered-order.service';
  */
 @Injectable()
 export class DeadLetterConsumer {
-  private readonly logger = new Logger(DeadLetterConsumer.name);
-
   constructor(private readonly orders: DeadLetteredOrders) {}
 
   @OnMessage(deadLetterTopicOf(Topics.OrdersEvents))
-  onOrdersDeadLetter(message: RawMessage): Promise<void> {
+  onOrdersDeadLetter(message: RawMessage): Promise<unknown> {
     return this.handle(message);
   }
 
   @OnMessage(deadLetterTopicOf(Topics.InventoryEvents))
-  onInventoryDeadLetter(message: RawMessage): Promise<void> {
+  onInventoryDeadLetter(message: RawMessage): Promise<unknown> {
     return this.handle(message);
   }
 
   @OnMessage(deadLetterTopicOf(Topics.ShippingEvents))
-  onShippingDeadLetter(message: RawMessage): Promise<void> {
+  onShippingDeadLetter(message: RawMessage): Promise<unknown> {
     return this.handle(message);
   }
 
-  /** Transient failures go back to the consumer, which retries them; the deadline ends an order this could not. */
-  private async handle(message: RawMessage): Promise<void> {
-    const where = `${message.topic}[${message.partition}]@${message.offset}`;
-    const letter = readDeadLetter(message.key, message.headers);
-    try {
-      await this.orders.end(letter, where);
-    } catch (err) {
-      if (isTransientError(err)) throw err;
-      this.logger.error(`dead letter ${where}: could not end order ${letter.key}: ${(err as Error).message}; its deadline will`);
-    }
+  /**
+   * The consumer retries a transient failure, and skips the letter after any other (logged): its order is then
+   * ended by its deadline. A failure while the service stops leaves the letter to be read again.
+   */
+  private handle(message: RawMessage): Promise<unknown> {
+    return this.orders.end(readDeadLetter(message.key, message.headers), `${message.topic}[${message.partition}]@${message.offset}`);
   }
 }

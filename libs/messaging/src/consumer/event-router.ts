@@ -1,82 +1,100 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { EventClass, topicOfEvent } from '@app/contracts';
+import { topicOfEvent } from '@app/contracts';
 import { EventHandler, RawMessageHandler, subscriptionsOf } from './on-event';
 
 const key = (type: string, version: number) => `${type}@${version}`;
+
+/** What the router found: handlers by event version and by raw topic, and the topics they read. */
+interface Table {
+  events: Map<string, EventHandler>;
+  types: Set<string>;
+  raw: Map<string, RawMessageHandler>;
+  topics: string[];
+}
 
 /**
  * The service's handlers, by event type and version and by raw topic, found on its providers
  * (@OnEvent, @OnMessage); the topics its consumer subscribes to follow from them.
  */
 @Injectable()
-export class EventRouter {
-  private readonly events = new Map<string, EventHandler>();
-  private readonly types = new Set<string>();
-  private readonly raw = new Map<string, RawMessageHandler>();
-  private readonly subscribed = new Set<string>();
-  private scanned = false;
+export class EventRouter implements OnApplicationBootstrap {
+  private table: Table | null = null;
+  private failure: Error | null = null;
 
   constructor(private readonly discovery?: DiscoveryService) {}
+
+  /** A mistake in the handlers (two for one event version...) stops the app at start, before HTTP opens. */
+  onApplicationBootstrap(): void {
+    this.routes();
+  }
 
   /**
    * Finds the handlers on the app's providers, once, when first asked: the consumer may start before the
    * app's init hooks run (a hybrid app's microservices can be started before `listen()`), while providers
-   * are instantiated as the app is created.
+   * are instantiated as the app is created. A mistake fails every call, never half a table.
    */
-  private scan(): void {
-    if (this.scanned) return;
-    this.scanned = true;
-    for (const wrapper of this.discovery?.getProviders() ?? []) {
-      const instance = wrapper.instance as object | undefined;
-      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
-      this.register(instance);
-    }
-  }
-
-  /** Adds the handlers `instance`'s class declared; two handlers of one event version are a mistake. */
-  register(instance: object): this {
-    for (const s of subscriptionsOf(instance.constructor)) {
-      const method = (instance as Record<string | symbol, (...args: unknown[]) => Promise<unknown>>)[s.method].bind(instance);
-      if (s.kind === 'event') this.addEvent(s.eventClass, method, instance);
-      else {
-        if (this.raw.has(s.topic)) throw new Error(`two @OnMessage handlers for topic ${s.topic}`);
-        this.raw.set(s.topic, method as RawMessageHandler);
-        this.subscribed.add(s.topic);
+  private routes(): Table {
+    if (this.failure) throw this.failure;
+    if (!this.table) {
+      const instances = (this.discovery?.getProviders() ?? [])
+        .filter((w) => w.isDependencyTreeStatic())
+        .map((w) => w.instance as unknown)
+        .filter((i): i is object => !!i && typeof i === 'object');
+      try {
+        this.table = EventRouter.tableOf(instances);
+      } catch (err) {
+        this.failure = err as Error;
+        throw err;
       }
     }
-    return this;
+    return this.table;
   }
 
-  private addEvent(eventClass: EventClass, handler: EventHandler, owner: object): void {
-    const k = key(eventClass.type, eventClass.version);
-    if (this.events.has(k)) throw new Error(`two @OnEvent handlers for ${eventClass.type} v${eventClass.version} (one in ${owner.constructor.name})`);
-    this.events.set(k, handler);
-    this.types.add(eventClass.type);
-    this.subscribed.add(topicOfEvent(eventClass));
+  /** The handlers the instances' classes declared; each instance counted once (an alias is no second handler). */
+  static tableOf(instances: object[]): Table {
+    const table: Table = { events: new Map(), types: new Set(), raw: new Map(), topics: [] };
+    const eventTopics = new Set<string>();
+    for (const instance of new Set(instances)) {
+      for (const s of subscriptionsOf(instance.constructor)) {
+        const method = (instance as Record<string | symbol, (...args: never[]) => Promise<unknown>>)[s.method].bind(instance);
+        const owner = `${instance.constructor.name}.${String(s.method)}`;
+        if (s.kind === 'message') {
+          if (table.raw.has(s.topic)) throw new Error(`two @OnMessage handlers for topic ${s.topic} (one is ${owner})`);
+          table.raw.set(s.topic, method as RawMessageHandler);
+          continue;
+        }
+        const k = key(s.eventClass.type, s.eventClass.version);
+        if (table.events.has(k)) throw new Error(`two @OnEvent handlers for ${s.eventClass.type} v${s.eventClass.version} (one is ${owner})`);
+        eventTopics.add(topicOfEvent(s.eventClass));
+        table.events.set(k, method as EventHandler);
+        table.types.add(s.eventClass.type);
+      }
+    }
+    for (const topic of table.raw.keys()) {
+      if (eventTopics.has(topic)) throw new Error(`topic ${topic} has both @OnMessage and @OnEvent handlers: a topic carries events or not`);
+    }
+    table.topics = [...eventTopics, ...table.raw.keys()].sort();
+    return table;
   }
 
   /** The handler of this event version, if the service applies it. */
   event(type: string, version: number): EventHandler | undefined {
-    this.scan();
-    return this.events.get(key(type, version));
+    return this.routes().events.get(key(type, version));
   }
 
   /** Whether the service applies some version of this type (another version of it must not be skipped). */
   handlesType(type: string): boolean {
-    this.scan();
-    return this.types.has(type);
+    return this.routes().types.has(type);
   }
 
   /** The handler of a topic's raw messages, if the topic carries no events for this service. */
   rawHandler(topic: string): RawMessageHandler | undefined {
-    this.scan();
-    return this.raw.get(topic);
+    return this.routes().raw.get(topic);
   }
 
   /** Logical topics to subscribe to, sorted. */
   topics(): string[] {
-    this.scan();
-    return [...this.subscribed].sort();
+    return this.routes().topics;
   }
 }

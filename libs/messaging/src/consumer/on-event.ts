@@ -43,8 +43,11 @@ function subscribe(subscription: Declared): MethodDecorator {
  * The messaging module finds it on any provider, subscribes to the event's topic, and runs it through the
  * inbox (validated, deduplicated, in a transaction, retried or dead-lettered).
  */
-export function OnEvent<T extends object>(eventClass: EventClass<T>): MethodDecorator {
-  return subscribe({ kind: 'event', eventClass });
+export function OnEvent<T extends object>(eventClass: EventClass<T>) {
+  // typed: the method must take an envelope of this very class (a handler of another event does not compile)
+  return <M extends EventHandler<T>>(target: object, method: string | symbol, descriptor: TypedPropertyDescriptor<M>): void => {
+    subscribe({ kind: 'event', eventClass })(target, method, descriptor);
+  };
 }
 
 /**
