@@ -98,13 +98,43 @@ describe('idempotency by business key (three processes, real broker and database
 
     expect(await api.order(confirmed.id)).toEqual(confirmed);
     expect(await api.stock('BK-2')).toEqual(stockBefore);
-    const letters = await readTopics(stack.brokers, [stack.topic(deadLetterTopicOf(Topics.ShippingEvents))], { expected: 1, timeoutMs: 20_000 });
-    const letter = letters.find((m) => m.headers?.[EventHeaders.EventId]?.toString() === resentId);
-    expect(letter?.headers?.[DeadLetterHeaders.Consumer]?.toString()).toBe('orders');
-    expect(letter?.headers?.[DeadLetterHeaders.ErrorCode]?.toString()).toBe(CONFLICTING_FACT);
-    expect(letter?.headers?.[DeadLetterHeaders.ErrorMessage]?.toString()).toContain(otherShipment);
+    // both services that recorded the shipment set the contradicting one aside
+    expect(await conflictsOf(resentId, 2)).toEqual([
+      { consumer: 'inventory', code: CONFLICTING_FACT, names: true },
+      { consumer: 'orders', code: CONFLICTING_FACT, names: true },
+    ]);
+    async function conflictsOf(eventId: string, expected: number) {
+      const letters = await readTopics(stack.brokers, [stack.topic(deadLetterTopicOf(Topics.ShippingEvents))], { idleMs: 1000, timeoutMs: 20_000 });
+      const mine = letters.filter((m) => m.headers?.[EventHeaders.EventId]?.toString() === eventId);
+      expect(mine).toHaveLength(expected);
+      return mine
+        .map((m) => ({
+          consumer: m.headers![DeadLetterHeaders.Consumer]!.toString(),
+          code: m.headers![DeadLetterHeaders.ErrorCode]!.toString(),
+          names: m.headers![DeadLetterHeaders.ErrorMessage]!.toString().includes(otherShipment),
+        }))
+        .sort((a, b) => a.consumer.localeCompare(b.consumer));
+    }
     // a conflict is an operator's to look at: it does not cancel the order
     await consumedToTheEnd(deadLetterTopicOf(Topics.ShippingEvents), ['orders']);
     expect((await api.order(confirmed.id)).status).toBe('CONFIRMED');
+  });
+
+  it('a ShipmentCancelled re-sent with another shipment id returns no stock: the units stay shipped', async () => {
+    const placed = await api.place({ customerId: 'other-cancel', lines: [{ sku: 'BK-2', quantity: 2 }], shippingAddress: address() });
+    const confirmed = await api.settle(placed.body.id);
+    expect(confirmed.status).toBe('CONFIRMED');
+    const stockBefore = await api.settledStock('BK-2');
+    const scheduled = await original(Topics.ShippingEvents, confirmed.id, 'ShipmentScheduled');
+    const envelope = JSON.parse(scheduled.value!.toString());
+    const forged = { ...envelope, id: randomUUID(), type: 'ShipmentCancelled', data: { shipmentId: randomUUID() } };
+    await produce(stack.brokers, stack.topic(Topics.ShippingEvents), [
+      { key: scheduled.key, value: JSON.stringify(forged), headers: { ...scheduled.headers, [EventHeaders.EventId]: forged.id, [EventHeaders.EventType]: 'ShipmentCancelled' } },
+    ]);
+    await consumedToTheEnd(Topics.ShippingEvents, ['orders', 'inventory']);
+
+    expect(await api.stock('BK-2')).toEqual(stockBefore);
+    expect((await api.json('inventory', `/reservations/${confirmed.id}`)).body.status).toBe('SHIPPED');
+    expect(await api.order(confirmed.id)).toEqual(confirmed);
   });
 });

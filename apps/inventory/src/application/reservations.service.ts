@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { EventEnvelope, OrderCancelledV1, OrderPlacedV1, StockRejectedV1, StockReleasedV1, StockReservedV1 } from '@app/contracts';
+import { CONFLICTING_FACT, EventEnvelope, OrderCancelledV1, OrderPlacedV1, StockRejectedV1, StockReleasedV1, StockReservedV1 } from '@app/contracts';
 import { Outbox, PermanentEventError } from '@app/messaging';
-import { decideReservation, decideStep, ReservationStep } from '../domain/stock';
+import { decideReservation, decideStep, ReservationStep, shipmentConflict } from '../domain/stock';
 import { StockRepository } from '../persistence/stock.repository';
 
 /** Reserves an order's stock (all lines or none) and moves reservations along the saga. */
@@ -48,7 +48,7 @@ export class ReservationsService {
    * ship: its shipment is scheduled -> units leave reserved for shipped.
    * return: a scheduled shipment was cancelled -> shipped units back to available.
    */
-  async move(tx: EntityManager, cause: EventEnvelope<object>, step: ReservationStep, now = new Date()): Promise<void> {
+  async move(tx: EntityManager, cause: EventEnvelope<object>, step: ReservationStep, shipmentId?: string, now = new Date()): Promise<void> {
     // the reservation, then its products, locked in one round trip with a pipelining client
     const [reservation] = await Promise.all([this.stock.lockReservation(tx, cause.orderId), this.stock.lockProductsOfReservation(tx, cause.orderId)]);
     if (!reservation) {
@@ -58,9 +58,11 @@ export class ReservationsService {
       if (cause.type === OrderCancelledV1.type) await this.stock.recordEmpty(tx, cause.orderId, 'RELEASED', now);
       return;
     }
+    const conflict = shipmentConflict(reservation, shipmentId);
+    if (conflict) throw new PermanentEventError(CONFLICTING_FACT, `${cause.type} ${cause.id} contradicts the reservation: ${conflict}`);
     const moved = decideStep(reservation, step);
     if (!moved) return; // late or repeated: the reservation has already moved on
-    await this.stock.move(tx, cause.orderId, moved.deltas, moved.status, now);
+    await this.stock.move(tx, cause.orderId, moved.deltas, moved.status, now, step === 'ship' ? (shipmentId ?? null) : null);
     if (moved.status === 'RELEASED') {
       const data = Object.assign(new StockReleasedV1(), { cause: cause.type });
       await this.outbox.enqueue(tx, [{ data, orderId: cause.orderId, correlationId: cause.correlationId, causationId: cause.id, occurredAt: now }]);

@@ -21,7 +21,7 @@ export class InventoryEventsConsumer {
 
   @OnEvent(ShipmentScheduledV1)
   shipmentScheduled(e: EventEnvelope<ShipmentScheduledV1>, tx: EntityManager) {
-    return this.reservations.move(tx, e, 'ship');
+    return this.reservations.move(tx, e, 'ship', e.data.shipmentId);
   }
 
   @OnEvent(ShipmentFailedV1)
@@ -31,6 +31,6 @@ export class InventoryEventsConsumer {
 
   @OnEvent(ShipmentCancelledV1)
   shipmentCancelled(e: EventEnvelope<ShipmentCancelledV1>, tx: EntityManager) {
-    return this.reservations.move(tx, e, 'return');
+    return this.reservations.move(tx, e, 'return', e.data.shipmentId);
   }
 }

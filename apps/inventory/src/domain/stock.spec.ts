@@ -9,6 +9,7 @@ import {
   ProductStock,
   Reservation,
   ReserveDecision,
+  shipmentConflict,
   stockDeltas,
 } from './stock';
 
@@ -174,5 +175,20 @@ describe("how a step moves the reservation's units", () => {
     given(reservation('REJECTED'))
       .when((r) => decideStep(r, 'ship'))
       .then(null);
+  });
+});
+
+describe('a shipping event of another shipment', () => {
+  const shipped = { orderId: 'o-1', shipmentId: 's-1' };
+
+  it('contradicts a reservation whose units left with a shipment, naming both', () => {
+    expect(shipmentConflict(shipped, 's-2')).toBe('order o-1: its units left with shipment s-1, this event is of shipment s-2');
+  });
+
+  it('does not contradict the same shipment, an unshipped reservation, one shipped before shipments were recorded, or an event without one', () => {
+    expect(shipmentConflict(shipped, 's-1')).toBeNull();
+    expect(shipmentConflict({ orderId: 'o-1', shipmentId: null }, 's-2')).toBeNull();
+    expect(shipmentConflict({ orderId: 'o-1' }, 's-2')).toBeNull();
+    expect(shipmentConflict(shipped, undefined)).toBeNull();
   });
 });

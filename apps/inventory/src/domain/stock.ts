@@ -25,6 +25,8 @@ export interface Reservation {
   status: ReservationStatus;
   lines: ReservedLine[];
   totalCents: number;
+  /** The shipment its units left with (null: not shipped, or shipped before this was recorded). */
+  shipmentId?: string | null;
 }
 
 /** Same SKU on several lines counts as one line with the summed quantity. */
@@ -120,6 +122,15 @@ export function decideStep(
 ): { status: ReservationStatus; deltas: StockDelta[] } | null {
   const status = nextReservationStatus(reservation.status, step);
   return status && { status, deltas: stockDeltas(step, reservation.lines) };
+}
+
+/**
+ * Why a shipping event contradicts the reservation, or null: its units left with one shipment, and an event
+ * of another shipment (a re-send with another id) must move none of them.
+ */
+export function shipmentConflict(reservation: Pick<Reservation, 'orderId' | 'shipmentId'>, shipmentId: string | undefined): string | null {
+  if (!shipmentId || !reservation.shipmentId || reservation.shipmentId === shipmentId) return null;
+  return `order ${reservation.orderId}: its units left with shipment ${reservation.shipmentId}, this event is of shipment ${shipmentId}`;
 }
 
 /** Where a reservation's units move on each saga step; null when the step does not apply. */

@@ -32,10 +32,10 @@ export class StockRepository {
 
   /** The order's reservation, locked until the transaction ends. */
   async lockReservation(tx: EntityManager, orderId: string): Promise<Reservation | null> {
-    const rows: any[] = await tx.query(`SELECT order_id, status, lines, total_cents FROM reservations WHERE order_id = $1 FOR UPDATE`, [orderId]);
+    const rows: any[] = await tx.query(`SELECT order_id, status, lines, total_cents, shipment_id FROM reservations WHERE order_id = $1 FOR UPDATE`, [orderId]);
     if (rows.length === 0) return null;
     const r = rows[0];
-    return { orderId: r.order_id, status: r.status, lines: r.lines, totalCents: Number(r.total_cents) };
+    return { orderId: r.order_id, status: r.status, lines: r.lines, totalCents: Number(r.total_cents), shipmentId: r.shipment_id };
   }
 
   /** Moves the stock and records the reservation, in one statement (deferred: the products are locked). */
@@ -62,13 +62,11 @@ export class StockRepository {
   }
 
   /** Moves the stock and sets the reservation's new status, in one statement (deferred: both rows are locked). */
-  async move(tx: EntityManager, orderId: string, deltas: StockDelta[], status: ReservationStatus, now: Date): Promise<void> {
-    await tx.query(deferred(`WITH moved AS (${APPLY_DELTAS}) UPDATE reservations SET status = $6, updated_at = $7 WHERE order_id = $5`), [
-      ...deltaColumns(deltas),
-      orderId,
-      status,
-      now,
-    ]);
+  async move(tx: EntityManager, orderId: string, deltas: StockDelta[], status: ReservationStatus, now: Date, shipmentId: string | null = null): Promise<void> {
+    await tx.query(
+      deferred(`WITH moved AS (${APPLY_DELTAS}) UPDATE reservations SET status = $6, updated_at = $7, shipment_id = coalesce($8, shipment_id) WHERE order_id = $5`),
+      [...deltaColumns(deltas), orderId, status, now, shipmentId],
+    );
   }
 
   listProducts(): Promise<ProductEntity[]> {
