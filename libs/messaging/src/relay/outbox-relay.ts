@@ -5,7 +5,7 @@ import { isTransientError } from '../errors';
 import { LaneLeases } from './lane-leases';
 import { OutboxBacklog, readOutboxBacklog } from './outbox-backlog';
 import { OutboxDrain } from './outbox-drain';
-import { RelayPublisher } from './publisher';
+import { RelayPublisher, UnacknowledgedPartitionsError } from './publisher';
 import { newRelayStats, RelayStats } from './relay-stats';
 import { parseXid } from './snapshot';
 import { WakeGate } from './wake-gate';
@@ -227,6 +227,7 @@ export class OutboxRelay {
   }
 }
 
+/** An error of the Kafka client, or a send it left incomplete: the producer starts afresh after either. */
 function isKafkaError(err: unknown): boolean {
-  return /^KafkaJS/.test((err as Error)?.name ?? '');
+  return /^KafkaJS/.test((err as Error)?.name ?? '') || err instanceof UnacknowledgedPartitionsError;
 }
