@@ -29,6 +29,7 @@ describe('PrefixedKafkaServer consumer state', () => {
   /** A kafkajs client whose consumers connect as told (one answer per consumer) and report what the test emits. */
   function fakeClient(connects: Array<'ok' | Error>, { disconnectHangs = false } = {}) {
     const consumers: Array<{ emit(event: string, payload?: unknown): void }> = [];
+    let producers = 0;
     const events = { CONNECT: 'connect', DISCONNECT: 'disconnect', STOP: 'stop', CRASH: 'crash', REBALANCING: 'rebalancing', GROUP_JOIN: 'group_join' };
     const client = {
       consumer: () => {
@@ -50,9 +51,12 @@ describe('PrefixedKafkaServer consumer state', () => {
         consumers.push(consumer);
         return consumer;
       },
-      producer: () => ({ events, on: () => {}, connect: async () => {}, disconnect: async () => {} }),
+      producer: () => {
+        producers++;
+        return { events, on: () => {}, connect: async () => {}, disconnect: async () => {} };
+      },
     };
-    return { client, consumers };
+    return { client, consumers, producers: () => producers };
   }
 
   function serverWith(client: unknown): PrefixedKafkaServer {
@@ -67,11 +71,12 @@ describe('PrefixedKafkaServer consumer state', () => {
   afterEach(() => jest.useRealTimers());
 
   it('is joining (readiness down) from its connect until it has joined its group', async () => {
-    const { client, consumers } = fakeClient(['ok']);
+    const { client, consumers, producers } = fakeClient(['ok']);
     const server = serverWith(client);
     expect(server.state).toBe('starting');
     await new Promise<void>((resolve, reject) => void server.listen((err) => (err ? reject(err) : resolve())));
     expect(server.state).toBe('joining');
+    expect(producers()).toBe(0); // no reply producer: nothing here answers request-response patterns
     expect(kafkaUsable(probe(server))).toBe(false);
     expect(kafkaProblem(probe(server))).toMatch(/not joined its group yet/);
 

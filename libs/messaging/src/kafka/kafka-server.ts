@@ -88,6 +88,19 @@ export class PrefixedKafkaServer extends ServerKafka {
   }
 
   /**
+   * Nest's start() without its producer: that one only sends replies to request-response patterns, which
+   * these services do not use, and would be one more connection to make (and fail) at every start.
+   */
+  override async start(callback: () => void): Promise<void> {
+    if (!this.client) throw new Error('the Kafka client is not created');
+    this.consumer = this.client.consumer({ ...(this.options?.consumer ?? {}), groupId: this.groupId });
+    this.registerConsumerEventListeners();
+    await this.consumer.connect();
+    await this.bindEvents(this.consumer);
+    callback();
+  }
+
+  /**
    * A crashed consumer (broker gone, no group coordinator yet on a fresh broker...) is replaced by a
    * new one, with backoff, until the server is closed: a service never stays up without consuming.
    * kafkajs' own restart is turned off (restartOnFailure) because its timer can outlive disconnect().
