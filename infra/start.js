@@ -9,6 +9,7 @@ const stack = require('./lib/stack');
 const apps = require('./lib/apps');
 const { supervise } = require('./lib/supervisor');
 const { readPort } = require('./lib/env');
+const { readNodes } = require('./lib/kafka');
 const { log } = require('./lib/proc');
 
 const dir = path.resolve(process.env.INFRA_DIR || path.join(apps.ROOT, '.data', 'infra'));
@@ -69,11 +70,12 @@ async function main() {
   const list = apps.configuredApps(); // bad ports fail here, before anything starts
   const kafkaPort = readPort('KAFKA_PORT', 9092);
   const pgPort = readPort('PG_PORT', 5433);
+  const kafkaNodes = readNodes();
   await apps.checkPortsFree(list);
   apps.checkDist(process.env.APP_DIST_DIR);
   log('1/3 infrastructure');
   infraTouched = true;
-  const state = await stack.up({ dir, kafkaPort, pgPort, databaseUrl: process.env.DATABASE_URL || undefined });
+  const state = await stack.up({ dir, kafkaPort, kafkaNodes, pgPort, databaseUrl: process.env.DATABASE_URL || undefined });
   if (process.env.APP_DIST_DIR) {
     log(`2/3 running the apps built in APP_DIST_DIR (${process.env.APP_DIST_DIR}); not building`);
   } else {
@@ -105,7 +107,7 @@ async function main() {
   line(`  orders     ${url('orders')}(POST /orders, GET /orders/:id)`);
   line(`  inventory  ${url('inventory')}(GET /products; admin token: ${process.env.ADMIN_TOKEN ? '$ADMIN_TOKEN' : adminToken})`);
   line(`  shipping   ${url('shipping')}(GET /shipments/:orderId)`);
-  line(`  Kafka      ${state.kafka.brokers}`);
+  line(`  Kafka      ${state.kafka.brokers}${state.kafka.nodes ? ` (${state.kafka.nodes.length} nodes; topics: 3 replicas, min.insync.replicas 2)` : ''}`);
   line(`  PostgreSQL ${stack.redact(state.postgres.url)} (databases: orders, inventory, shipping)`);
   line(`  logs       ${shown(logDir)}/*.log`);
   line('Press Ctrl-C to stop everything. An app that crashes is restarted.');

@@ -54,7 +54,20 @@ export const LAUNCHER_SETTINGS: ExternalSetting[] = [
     example: 'postgres://postgres:dev-only-postgres-password@localhost:5432/postgres',
     secret: true,
   },
-  { name: 'KAFKA_PORT', doc: 'Preferred port of the local Kafka broker (a free one is used when it is taken).', default: '9092', rules: ['TCP port 1-65535'] },
+  {
+    name: 'KAFKA_PORT',
+    doc: 'Preferred port of the local Kafka broker (a free one is used when it is taken); of a cluster, the first node\'s (the next ones get the ports after it).',
+    default: '9092',
+    rules: ['TCP port 1-65535'],
+  },
+  {
+    name: 'KAFKA_NODES',
+    doc: `How many Kafka nodes npm start and npm run infra:up run: 1 broker, or a cluster of 3 nodes (each a broker and a
+      controller, 384 MB of heap each). On 3, the apps get every broker in KAFKA_BROKERS, KAFKA_REPLICATION_FACTOR=3 and
+      KAFKA_MIN_INSYNC_REPLICAS=2, and the internal topics are replicated alike. See docs/operations.md.`,
+    default: '1',
+    rules: ['1 or 3'],
+  },
   {
     name: 'PG_PORT',
     doc: 'Preferred port of the embedded PostgreSQL server (a free one is used when it is taken).',
@@ -83,8 +96,8 @@ export const LAUNCHER_SETTINGS: ExternalSetting[] = [
   },
   {
     name: 'KAFKA_JVM_OPTS',
-    doc: `Extra JVM options for the local Kafka broker, after its own (G1, heap 128-768 MB), e.g. -Xmx1g. Also read by the
-      tests' and the benchmarks' brokers.`,
+    doc: `Extra JVM options for the local Kafka broker, after its own (G1, heap 128-768 MB; each node of a cluster 384 MB),
+      e.g. -Xmx1g. Also read by the tests' and the benchmarks' brokers.`,
   },
   {
     name: 'APP_NODE_ARGS',

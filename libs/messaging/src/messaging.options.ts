@@ -6,6 +6,8 @@ export interface MessagingOptions {
   topicPrefix: string;
   topicPartitions: number;
   replicationFactor: number;
+  /** min.insync.replicas of the topics the service creates (unset: the broker's default). */
+  minInsyncReplicas?: number;
   /** The service's own database (the outbox and inbox tables live there). */
   databaseUrl: string;
   outbox: {

@@ -111,9 +111,10 @@ export function firstOccurrences(seqs: number[]): number[] {
 
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-export async function createTopics(brokers: string, prefix: string): Promise<void> {
+/** The saga's topics and their dead-letter topics under `prefix`, 6 partitions each (on a cluster: `replicationFactor` replicas, `minInsyncReplicas`). */
+export async function createTopics(brokers: string, prefix: string, { replicationFactor = 1, minInsyncReplicas }: { replicationFactor?: number; minInsyncReplicas?: number } = {}): Promise<void> {
   const { ALL_TOPICS, deadLetterTopicOf } = await import('@app/contracts');
   const { ensureTopics } = await import('../src/kafka/topic-admin');
   const topics = ALL_TOPICS.flatMap((t) => [t, deadLetterTopicOf(t)]).map((t) => `${prefix}${t}`);
-  await ensureTopics(createKafka({ brokers: brokers.split(',') }, 'test-admin'), topics, 6, 1);
+  await ensureTopics(createKafka({ brokers: brokers.split(',') }, 'test-admin'), topics, 6, replicationFactor, minInsyncReplicas);
 }

@@ -3,6 +3,7 @@ export * from './wait';
 export * from './environment';
 export * from './service-app';
 export * from './kafka';
+export * from './cluster';
 export * from './saga-stack';
 export * from './events';
 export * from './given-when-then';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Admin } from 'kafkajs';
+import { Admin, Kafka } from 'kafkajs';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
-import { createKafka } from './kafka-client';
+import { kafkaClientConfig } from './kafka-client';
 import { PrefixedKafkaServer } from './kafka-server';
 
 /** Where the bootstrap puts the service's Kafka transport, so readiness can see its consumer. */
@@ -11,6 +11,7 @@ export class KafkaServerRef {
 }
 
 export interface KafkaProbe {
+  /** A broker of the list answered, naming the cluster's controller: the cluster works (not only that node). */
   brokerReachable: boolean;
   /** The consumer's last state (PrefixedKafkaServer's ConsumerState, or 'not started' without a server). */
   consumer: string;
@@ -50,10 +51,18 @@ export function kafkaProblem(probe: KafkaProbe): string {
   }
 }
 
-/** Answers "can this service talk to Kafka right now?" quickly, without blocking on retries. */
+/**
+ * Answers "can this service talk to Kafka right now?" quickly, without blocking on retries. It judges the
+ * cluster, not one node: any broker of KAFKA_BROKERS may answer, and the answer must name a controller (a
+ * broker that has lost the cluster answers without one). A node that is down or frozen does not fail the
+ * probe: a request to it gives up after PROBE_REQUEST_TIMEOUT_MS, and the probe asks again from the next
+ * broker of the list.
+ */
 @Injectable()
 export class KafkaProbeService implements OnApplicationShutdown {
   private admin: Admin | null = null;
+  /** The broker of the list the next admin client tries first (moved on after each failed probe). */
+  private firstBroker = 0;
   /** The probe under way: readiness and the orders' deadline ask at once, and share one answer. */
   private inFlight: Promise<KafkaProbe> | null = null;
 
@@ -71,27 +80,44 @@ export class KafkaProbeService implements OnApplicationShutdown {
     return this.inFlight;
   }
 
+  /**
+   * Asks the cluster through the admin client (a fresh one, from the next broker of the list, after a failure)
+   * until one answers with a controller or `timeoutMs` is spent: a request kafkajs happened to send to a
+   * node that is down or frozen fails (after PROBE_REQUEST_TIMEOUT_MS), not the probe.
+   */
   private async probeOnce(timeoutMs: number): Promise<KafkaProbe> {
     const consumer = this.ref.server?.state ?? 'not started';
     const consumerError = this.ref.server?.lastError ?? undefined;
-    try {
-      const admin = await this.connectedAdmin();
-      const cluster = await withTimeout(admin.describeCluster(), timeoutMs, 'Kafka did not answer in time');
-      return { brokerReachable: cluster.brokers.length > 0, consumer, ...(consumerError ? { consumerError } : {}) };
-    } catch (err) {
-      const admin = this.admin;
-      this.admin = null; // start afresh next time: kafkajs clients do not always recover by themselves
-      admin?.disconnect().catch(() => {});
-      return { brokerReachable: false, consumer, ...(consumerError ? { consumerError } : {}), error: (err as Error).message };
+    const deadline = Date.now() + timeoutMs;
+    let error = 'Kafka did not answer in time';
+    for (let attempt = 0; attempt < Math.max(this.options.brokers.length, 1); attempt++) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      try {
+        const admin = await this.connectedAdmin(left);
+        const cluster = await withTimeout(admin.describeCluster(), deadline - Date.now(), 'Kafka did not answer in time');
+        if (cluster.brokers.length === 0 || cluster.controller === null) throw new Error('the Kafka cluster has no controller');
+        return { brokerReachable: true, consumer, ...(consumerError ? { consumerError } : {}) };
+      } catch (err) {
+        error = (err as Error).message;
+        const admin = this.admin;
+        this.admin = null; // start afresh: kafkajs clients do not always recover by themselves
+        this.firstBroker = (this.firstBroker + 1) % Math.max(this.options.brokers.length, 1); // and from another broker
+        admin?.disconnect().catch(() => {});
+      }
     }
+    return { brokerReachable: false, consumer, ...(consumerError ? { consumerError } : {}), error };
   }
 
-  private async connectedAdmin(): Promise<Admin> {
+  private async connectedAdmin(timeoutMs: number): Promise<Admin> {
     if (!this.admin) {
-      const kafka = createKafka({ ...this.options }, `${this.options.service}-health`);
-      const admin = kafka.admin({ retry: { retries: 0 } });
+      const brokers = [...this.options.brokers.slice(this.firstBroker), ...this.options.brokers.slice(0, this.firstBroker)];
+      const config = kafkaClientConfig({ ...this.options, brokers }, `${this.options.service}-health`);
+      const kafka = new Kafka({ ...config, connectionTimeout: PROBE_CONNECTION_TIMEOUT_MS, requestTimeout: PROBE_REQUEST_TIMEOUT_MS });
+      // a broker that refuses the connection: the next one of the list, within the same connect
+      const admin = kafka.admin({ retry: { retries: brokers.length - 1, initialRetryTime: 50, maxRetryTime: 100 } });
       try {
-        await withTimeout(admin.connect(), 2000, 'Kafka connection timed out');
+        await withTimeout(admin.connect(), Math.min(timeoutMs, 2000), 'Kafka connection timed out');
       } catch (err) {
         admin.disconnect().catch(() => {}); // a connect that times out may still succeed later: not left open
         throw err;
@@ -105,6 +131,10 @@ export class KafkaProbeService implements OnApplicationShutdown {
     await this.admin?.disconnect().catch(() => {});
   }
 }
+
+/** A probe's connection and requests give up sooner than the service's clients: another broker is asked then. */
+const PROBE_CONNECTION_TIMEOUT_MS = 800;
+const PROBE_REQUEST_TIMEOUT_MS = 800;
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout;

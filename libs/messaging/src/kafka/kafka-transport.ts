@@ -15,7 +15,13 @@ export async function ensureServiceTopics(options: MessagingOptions): Promise<vo
   const topics = new TopicNames(options.topicPrefix);
   const deadLetterTopics = new Set(ALL_TOPICS.map((t) => topics.physical(deadLetterTopicOf(t))));
   const all = ALL_TOPICS.flatMap((t) => [t, deadLetterTopicOf(t)]).map((t) => topics.physical(t));
-  await ensureTopics(createKafka(options, options.service), all, (t) => (deadLetterTopics.has(t) ? 1 : options.topicPartitions), options.replicationFactor);
+  await ensureTopics(
+    createKafka(options, options.service),
+    all,
+    (t) => (deadLetterTopics.has(t) ? 1 : options.topicPartitions),
+    options.replicationFactor,
+    options.minInsyncReplicas,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ArrayMinSize, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { Setting } from './setting';
-import { ToBool, ToInt, ToList } from './transforms';
+import { AtMostSetting, ToBool, ToInt, ToList } from './transforms';
 
 // with BaseConfig, so that an app's config class imports both from @app/platform
 export { Setting, type SettingDoc } from './setting';
@@ -107,12 +107,25 @@ export class BaseConfig {
   @Max(1000)
   KAFKA_TOPIC_PARTITIONS = 6;
 
-  @Setting({ doc: 'Replication factor of the topics a service creates (at most the number of brokers).' })
+  @Setting({ doc: 'Replication factor of the topics a service creates (at most the number of brokers). npm start with KAFKA_NODES=3 sets 3.' })
   @ToInt()
   @IsInt()
   @Min(1)
   @Max(10)
   KAFKA_REPLICATION_FACTOR = 1;
+
+  @Setting({
+    doc: `min.insync.replicas of the topics a service creates: how many replicas must have a message before the broker
+      acknowledges it to a producer that asks for all of them (the relay does). 0 = 2 with a replication factor of 3 or more,
+      else 1: one broker may then fail without stopping writes, and an acknowledged message is on two brokers. npm start
+      with KAFKA_NODES=3 sets 2. Topics that exist already keep theirs.`,
+  })
+  @ToInt()
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  @AtMostSetting('KAFKA_REPLICATION_FACTOR')
+  KAFKA_MIN_INSYNC_REPLICAS = 0;
 
   @Setting({ doc: 'Kafka consumer-group session timeout in milliseconds.' })
   @ToInt()

@@ -1,5 +1,6 @@
 import { BaseConfig } from './base.config';
 import { ConfigError, loadConfig } from './load-config';
+import { messagingOptionsFrom } from './messaging-options';
 
 class TestConfig extends BaseConfig {
   override PORT = 3000;
@@ -33,6 +34,17 @@ describe('loadConfig', () => {
     expect(error!.message).toMatch(/KAFKA_BROKERS is not set/);
     expect(error!.message).toMatch(/PORT must not be greater than 65535 \(got "70000"\)/);
     expect(error!.message).toMatch(/LOG_LEVEL/);
+  });
+
+  it('KAFKA_MIN_INSYNC_REPLICAS follows the replication factor unless set, and may not exceed it', () => {
+    const minIsr = (env: Record<string, string>) => messagingOptionsFrom('probe', loadConfig(TestConfig, { ...GOOD, ...env })).minInsyncReplicas;
+    expect(minIsr({})).toBe(1);
+    expect(minIsr({ KAFKA_REPLICATION_FACTOR: '2' })).toBe(1);
+    expect(minIsr({ KAFKA_REPLICATION_FACTOR: '3' })).toBe(2);
+    expect(minIsr({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '3' })).toBe(3);
+    expect(() => loadConfig(TestConfig, { ...GOOD, KAFKA_MIN_INSYNC_REPLICAS: '2' })).toThrow(
+      'KAFKA_MIN_INSYNC_REPLICAS must be at most KAFKA_REPLICATION_FACTOR (1) (got "2")',
+    );
   });
 
   it('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS defaults to 30 s and refuses a value that is not a whole number of milliseconds', () => {

@@ -8,6 +8,7 @@ export function messagingOptionsFrom(service: string, config: BaseConfig): Messa
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     topicPartitions: config.KAFKA_TOPIC_PARTITIONS,
     replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS || defaultMinInsyncReplicas(config.KAFKA_REPLICATION_FACTOR),
     databaseUrl: config.DATABASE_URL,
     outbox: {
       lanes: config.OUTBOX_LANES,
@@ -24,4 +25,9 @@ export function messagingOptionsFrom(service: string, config: BaseConfig): Messa
     },
     verboseKafkaLogs: config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'verbose',
   };
+}
+
+/** min.insync.replicas for a replication factor, unless set: 2 from 3 replicas (one may fail, a write is on two), else 1. */
+export function defaultMinInsyncReplicas(replicationFactor: number): number {
+  return replicationFactor >= 3 ? 2 : 1;
 }

@@ -128,6 +128,9 @@ function describeRules(validations: ValidationMetadata[]): string[] {
       case 'isNotEmpty':
         rules.push(`${each}not empty`);
         break;
+      case 'atMostSetting':
+        rules.push(`at most ${String(first)}`);
+        break;
       case 'isISO31661Alpha2':
         rules.push(`${each}an ISO 3166-1 alpha-2 country code`);
         break;

@@ -1,4 +1,5 @@
 import { Transform } from 'class-transformer';
+import { ValidateBy, ValidationOptions } from 'class-validator';
 
 /** Environment strings to numbers; anything that is not a number stays as given so validation names it. */
 export const ToInt = () =>
@@ -24,4 +25,21 @@ export const ToList = () =>
           .map((s) => s.trim())
           .filter(Boolean)
       : value,
+  );
+
+/** A number setting that may not exceed another (numeric) setting of the same config. */
+export const AtMostSetting = (other: string, options?: ValidationOptions) =>
+  ValidateBy(
+    {
+      name: 'atMostSetting',
+      constraints: [other],
+      validator: {
+        validate: (value, args) => {
+          const limit = (args?.object as Record<string, unknown>)[other];
+          return typeof value !== 'number' || typeof limit !== 'number' || value <= limit;
+        },
+        defaultMessage: (args) => `${args?.property} must be at most ${other} (${String((args?.object as Record<string, unknown>)[other])})`,
+      },
+    },
+    options,
   );
