@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceModule } from '@app/platform';
+import { InventoryMetrics } from './application/inventory-metrics';
 import { InventoryConfig } from './config';
 import { ProductEntity, ReservationEntity } from './persistence/entities';
 import { Inventory1732300000200 } from './persistence/migrations/1732300000200-inventory';
@@ -22,7 +23,7 @@ export class InventoryModule {
         ServiceModule.forRoot({ service: 'inventory', config, entities: [ProductEntity, ReservationEntity], migrations: [Inventory1732300000200, ReservationRejected1764900000000, ReservationShipment1764900000100] }),
       ],
       controllers: [ProductsController],
-      providers: [InventoryEventsConsumer, StockRepository, ReservationsService, CatalogService, DemoSeedService, AdminGuard],
+      providers: [InventoryMetrics, InventoryEventsConsumer, StockRepository, ReservationsService, CatalogService, DemoSeedService, AdminGuard],
     };
   }
 }

@@ -14,6 +14,7 @@ import { OrdersController } from './http/orders.controller';
 import { OrderEventsConsumer } from './consumers/order-events.consumer';
 import { DeadLetterConsumer } from './consumers/dead-letter.consumer';
 import { DeadLetteredOrders } from './application/dead-lettered-order.service';
+import { OrderMetrics } from './application/order-metrics';
 
 @Module({})
 export class OrdersModule {
@@ -42,6 +43,7 @@ export class OrdersModule {
         ApplyOrderEvent,
         OrderDeadline,
         DeadLetteredOrders,
+        OrderMetrics,
       ],
     };
   }

@@ -22,3 +22,7 @@ export { OutboxRelayService } from './relay/outbox-relay.service';
 
 // health
 export { KafkaProbeService, KafkaServerRef, kafkaUsable, kafkaProblem, type KafkaProbe } from './kafka/kafka-health';
+export { MessagingMetrics, LATENCY_BUCKETS, partitionLags, type RelayMetrics, type EventTypeMetrics, type PartitionLag } from './metrics/messaging-metrics';
+export { ConsumerLagReader } from './metrics/consumer-lag';
+export { createKafka } from './kafka/kafka-client';
+export { TopicNames } from './kafka/topic-names';

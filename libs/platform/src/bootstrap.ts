@@ -9,6 +9,7 @@ import { messagingOptionsFrom } from './config/messaging-options';
 import { unstorableTextProblems, unstorableTextResponse, validationExceptionFactory } from './http/validation';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeep } from './http/json-depth';
+import { ServiceMetrics } from './metrics/service-metrics';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -52,6 +53,11 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
   adapter.getInstance().addHook('preValidation', async (request, reply) => {
     const found = [...unstorableTextProblems(request.body), ...unstorableTextProblems(request.query)];
     if (found.length > 0) return reply.code(400).send(unstorableTextResponse(found));
+  });
+  // every request's duration, by its route pattern (not the raw URL); /metrics itself is left out
+  const metrics = app.get(ServiceMetrics);
+  adapter.getInstance().addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime);
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationExceptionFactory }));
   app.useGlobalFilters(new HttpErrorFilter());

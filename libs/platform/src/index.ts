@@ -7,3 +7,4 @@ export * from './http/validation';
 export * from './health/health.controller';
 export * from './service.module';
 export * from './bootstrap';
+export * from './metrics/service-metrics';

@@ -8,6 +8,7 @@ import { MessagingModule, MESSAGING_MIGRATIONS } from '@app/messaging';
 import { BaseConfig } from './config/base.config';
 import { messagingOptionsFrom } from './config/messaging-options';
 import { HealthController } from './health/health.controller';
+import { MetricsController, ServiceMetrics } from './metrics/service-metrics';
 
 export interface ServiceModuleOptions {
   service: string;
@@ -100,12 +101,13 @@ export class ServiceModule {
         MessagingModule.forRoot(messagingOptionsFrom(options.service, config)),
         TerminusModule.forRoot({ logger: false }),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: BaseConfig, useValue: config },
         { provide: config.constructor, useValue: config },
+        ServiceMetrics,
       ],
-      exports: [BaseConfig, config.constructor as Function],
+      exports: [BaseConfig, config.constructor as Function, ServiceMetrics],
     };
   }
 }

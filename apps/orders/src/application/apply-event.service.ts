@@ -1,16 +1,20 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { CONFLICTING_FACT } from '@app/contracts';
 import { PermanentEventError } from '@app/messaging';
 import { evolve, InboundEvent } from '../domain/order.decide';
 import { OrdersRepository } from '../persistence/orders.repository';
+import { OrderMetrics } from './order-metrics';
 
 /** Moves an order on an event from inventory or shipping, inside the consumer's transaction. */
 @Injectable()
 export class ApplyOrderEvent {
   private readonly logger = new Logger(ApplyOrderEvent.name);
 
-  constructor(private readonly orders: OrdersRepository) {}
+  constructor(
+    private readonly orders: OrdersRepository,
+    @Optional() private readonly metrics?: OrderMetrics,
+  ) {}
 
   async apply(tx: EntityManager, event: InboundEvent, now = new Date()): Promise<void> {
     const order = await this.orders.lockById(tx, event.envelope.orderId);
@@ -19,9 +23,11 @@ export class ApplyOrderEvent {
       this.logger.warn(`${event.kind} for unknown order ${event.envelope.orderId}; ignored`);
       return;
     }
+    const before = order.status;
     const evolution = evolve(order, event, now);
     switch (evolution.kind) {
       case 'moved':
+        this.metrics?.moved(tx, before, evolution.order);
         return this.orders.save(tx, evolution.order, evolution.timeline);
       case 'unchanged':
         this.logger.debug(`${event.kind} ${event.envelope.id} changes nothing: ${evolution.why}`);

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OrderNotCancellable, OrderNotFound } from '@app/contracts';
 import { Outbox } from '@app/messaging';
@@ -6,6 +6,7 @@ import { OrderStatus } from '../domain/order';
 import { decideCancel } from '../domain/order.decide';
 import { OrdersRepository } from '../persistence/orders.repository';
 import { OrderView, toOrderView } from './order.view';
+import { OrderMetrics } from './order-metrics';
 
 /** What a cancel did; the refusals carry the error the customer's cancel answers with. */
 export type CancelOutcome =
@@ -21,6 +22,7 @@ export class CancelOrderService {
     private readonly dataSource: DataSource,
     private readonly orders: OrdersRepository,
     private readonly outbox: Outbox,
+    @Optional() private readonly metrics?: OrderMetrics,
   ) {}
 
   /** The customer's cancel, and the deadline's: any order still PENDING or RESERVED once locked. */
@@ -40,9 +42,11 @@ export class CancelOrderService {
     return this.dataSource.transaction(async (tx): Promise<CancelOutcome> => {
       const order = await this.orders.lockById(tx, orderId);
       if (!order) return { kind: 'not-found', error: new OrderNotFound(orderId) };
+      const before = order.status;
       const decision = decideCancel(order, reason, now, waitsIn);
       if (!decision.ok) return { kind: 'not-cancellable', error: new OrderNotCancellable(decision.reason) };
       const [cancelled] = await this.outbox.enqueue(tx, [{ data: decision.event, orderId, correlationId: order.correlationId, occurredAt: now }]);
+      this.metrics?.moved(tx, before, decision.order);
       await this.orders.save(tx, decision.order, { ...decision.timeline, eventId: cancelled.id });
       return { kind: 'cancelled', order: toOrderView(decision.order) };
     });

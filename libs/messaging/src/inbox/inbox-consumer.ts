@@ -7,6 +7,7 @@ import { isTransientError } from '../errors';
 import { DeadLetterPublisher, FailedMessage } from './dead-letter.publisher';
 import { EventRouter } from '../consumer/event-router';
 import { eventIdOf, type InboundMessage, type MessageDispatcher } from '../kafka/inbound-message';
+import type { ConsumerOutcome, EventTypeMetrics, MessagingMetrics } from '../metrics/messaging-metrics';
 
 /** Thrown by a handler for an event that can never be applied (a bug or a broken contract). */
 export class PermanentEventError extends Error {
@@ -54,6 +55,8 @@ interface BatchScope {
   runner: QueryRunner | null;
   /** Ids of the batch's events this consumer has already applied (looked up after the batch met one): skipped. */
   applied: Set<string> | null;
+  /** What to count once the batch committed (metrics on): the counters of each event's type, and its outcome. */
+  counted: { m: EventTypeMetrics; outcome: ConsumerOutcome }[] | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -84,6 +87,7 @@ export interface ConsumeResult {
 export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatcher {
   private readonly logger = new Logger(InboxConsumer.name);
   private stopping = false;
+  private metrics: MessagingMetrics | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -94,6 +98,15 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
 
   beforeApplicationShutdown(): void {
     this.stopping = true;
+  }
+
+  /** Counts events, handler time and dead letters into these metrics from now on. */
+  instrument(metrics: MessagingMetrics): void {
+    this.metrics = metrics;
+  }
+
+  private count(topic: string, type: string, outcome: ConsumerOutcome): void {
+    if (this.metrics) this.metrics.countOutcome(this.metrics.eventType(topic, type), outcome);
   }
 
   /** Events skipped inside a batch because the inbox already had them (a batch delivered again). */
@@ -130,13 +143,14 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
   }
 
   private async attemptBatch(messages: InboundMessage[], applied: Set<string> | null): Promise<true | Error> {
-    const scope: BatchScope = { runner: null, applied };
+    const scope: BatchScope = { runner: null, applied, counted: this.metrics ? [] : null };
     try {
       for (const message of messages) {
         await this.consumeInBatch(message, scope);
         await message.heartbeat(); // kafkajs sends one only every heartbeatInterval: a long batch keeps its partitions
       }
       if (scope.runner) await scope.runner.commitTransaction();
+      if (scope.counted) for (const c of scope.counted) this.metrics!.countOutcome(c.m, c.outcome);
       return true;
     } catch (err) {
       if (scope.runner?.isTransactionActive) await scope.runner.rollbackTransaction().catch(() => {});
@@ -176,13 +190,18 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
     } catch (err) {
       const e = err as EnvelopeError;
       await this.deadLetter(message, e.code ?? 'BAD_ENVELOPE', e.message, heartbeat);
+      this.count(inbound.topic, 'unknown', 'dead-lettered');
       return { outcome: 'dead-lettered' };
     }
     const handler = this.router.event(envelope.type, envelope.version);
     if (!handler) {
       // a type this consumer does not act on is skipped; a version of a type it acts on must not be
-      if (!this.router.handlesType(envelope.type)) return { outcome: 'ignored' };
+      if (!this.router.handlesType(envelope.type)) {
+        this.count(inbound.topic, envelope.type, 'ignored');
+        return { outcome: 'ignored' };
+      }
       await this.deadLetter(message, 'UNHANDLED_VERSION', `${envelope.type} v${envelope.version} has no handler in ${this.options.service}`, heartbeat);
+      this.count(inbound.topic, envelope.type, 'dead-lettered');
       return { outcome: 'dead-lettered' };
     }
 
@@ -191,18 +210,29 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
       try {
         await this.dataSource.transaction(async (tx) => {
           const claimed = await this.claimInbox(tx, envelope);
+          const started = this.metrics ? performance.now() : 0;
           try {
             await handler(envelope, tx);
+            if (this.metrics) this.metrics.eventType(inbound.topic, envelope.type).handleSeconds.observe((performance.now() - started) / 1000);
           } catch (err) {
+            const isNew = await claimed.isNew().catch((e: Error) => e);
             // a redelivered event may fail against the state it already moved on: it is a duplicate, not a failure
-            if (!(await claimed.isNew().catch(() => true))) throw new AlreadyApplied();
+            if (isNew === false) throw new AlreadyApplied();
+            // the inbox insert went first (pipelined with the handler's first statement): when it failed, the
+            // handler only saw "current transaction is aborted"; the insert's error is the cause (e.g. a
+            // read-only database, transient), not the handler's
+            if (isNew instanceof Error) throw isNew;
             throw err;
           }
           if (!(await claimed.isNew())) throw new AlreadyApplied();
         });
+        this.count(inbound.topic, envelope.type, 'applied');
         return { outcome: 'applied' };
       } catch (err) {
-        if (err instanceof AlreadyApplied) return { outcome: 'duplicate' };
+        if (err instanceof AlreadyApplied) {
+          this.count(inbound.topic, envelope.type, 'duplicate');
+          return { outcome: 'duplicate' };
+        }
         if (this.stopping) throw new ConsumerStoppingError();
         const error = err as Error;
         const where = `${envelope.type} ${envelope.id} (order ${envelope.orderId}) from ${message.topic}[${message.partition}]@${message.offset}`;
@@ -212,6 +242,7 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
           const code = err instanceof PermanentEventError ? err.code : 'HANDLER_FAILED';
           this.logger.error(`${where} cannot be applied (${code}): ${error.message}`);
           await this.deadLetter(message, code, error.message, heartbeat);
+          this.count(inbound.topic, envelope.type, 'dead-lettered');
           return { outcome: 'dead-lettered' };
         }
         const delay = backoff(attempt);
@@ -231,11 +262,13 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
     for (let attempt = 1; ; attempt++) {
       try {
         await handler(message);
+        this.count(message.topic, 'raw', 'applied');
         return { outcome: 'applied' };
       } catch (err) {
         if (this.stopping) throw new ConsumerStoppingError();
         if (!isTransientError(err)) {
           this.logger.error(`${where}: ${(err as Error).message}; message skipped`);
+          this.count(message.topic, 'raw', 'ignored');
           return { outcome: 'ignored' };
         }
         const delay = backoff(attempt);
@@ -253,13 +286,18 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
     } catch {
       throw new BatchAbandoned('a message has a bad envelope');
     }
+    const m = scope.counted ? this.metrics!.eventType(message.topic, envelope.type) : null;
     if (scope.applied?.has(envelope.id.toLowerCase())) {
       this.stats.duplicatesSkippedInBatches++;
+      if (m) scope.counted!.push({ m, outcome: 'duplicate' });
       return { outcome: 'duplicate' };
     }
     const handler = this.router.event(envelope.type, envelope.version);
     if (!handler) {
-      if (!this.router.handlesType(envelope.type)) return { outcome: 'ignored' };
+      if (!this.router.handlesType(envelope.type)) {
+        if (m) scope.counted!.push({ m, outcome: 'ignored' });
+        return { outcome: 'ignored' };
+      }
       throw new BatchAbandoned(`${envelope.type} v${envelope.version} has no handler`);
     }
     if (!scope.runner) {
@@ -270,9 +308,12 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
     }
     const tx = scope.runner.manager;
     const claimed = await this.claimInbox(tx, envelope);
+    const started = m ? performance.now() : 0;
     await handler(envelope, tx);
+    if (m) m.handleSeconds.observe((performance.now() - started) / 1000);
     // the handler's writes cannot be taken back alone: a duplicate in a batch sends it one by one
     if (!(await claimed.isNew())) throw new BatchMetDuplicate();
+    if (m) scope.counted!.push({ m, outcome: 'applied' });
     return { outcome: 'applied' };
   }
 
@@ -294,6 +335,7 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
     for (let attempt = 1; ; attempt++) {
       try {
         await this.deadLetters.send(message, this.options.service, { code, message: reason });
+        this.metrics?.deadLettered(message.topic, code);
         return;
       } catch (err) {
         if (this.stopping) throw new ConsumerStoppingError();

@@ -38,7 +38,7 @@ describe('OutboxDrain (claim, publish, deferred delete, quarantine)', () => {
   it('claims the oldest rows of the owned lanes, holding back keys with a quarantined row only while there are any', () => {
     const sql = (anyQuarantined: boolean) => claimSql({ lanes: 16, batchSize: 500 }, new Set([3, 0, 7]), anyQuarantined).replace(/\s+/g, ' ');
     expect(sql(false)).toBe(
-      "SELECT id, topic, message_key AS key, payload, headers FROM outbox o WHERE (key_hash % 16)::int = ANY('{3,0,7}'::int[]) AND quarantined_at IS NULL ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED",
+      "SELECT id, topic, message_key AS key, payload, headers, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms FROM outbox o WHERE (key_hash % 16)::int = ANY('{3,0,7}'::int[]) AND quarantined_at IS NULL ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED",
     );
     expect(sql(true)).toContain(
       'AND quarantined_at IS NULL AND NOT EXISTS (SELECT 1 FROM outbox q WHERE q.message_key = o.message_key AND q.quarantined_at IS NOT NULL) ORDER BY id',

@@ -2,6 +2,7 @@ import { Client, QueryResult } from 'pg';
 import { describeError, isPermanentPublishError } from './errors';
 import { OutboxRow, RelayPublisher } from './publisher';
 import { RelayStats } from './relay-stats';
+import type { RelayMetrics } from '../metrics/messaging-metrics';
 import { parseSnapshot } from './snapshot';
 import { WakeGate } from './wake-gate';
 
@@ -26,6 +27,7 @@ export class OutboxDrain {
   /** Ids of rows Kafka acknowledged, still locked by the open transaction, to delete with its commit. */
   private published: string[] = [];
   private anyQuarantined = true;
+  private metrics: RelayMetrics | null = null;
 
   /** `renewPublisher`: a fresh producer, after a send the broker refused (its sequence is left behind). */
   constructor(
@@ -36,6 +38,10 @@ export class OutboxDrain {
     private readonly stats: RelayStats,
     private readonly log: Pick<Console, 'error'>,
   ) {}
+
+  instrument(metrics: RelayMetrics): void {
+    this.metrics = metrics;
+  }
 
   /** Whether a transaction is open, holding a published batch (or an empty claim) until the next claim ends it. */
   get transactionOpen(): boolean {
@@ -85,6 +91,7 @@ export class OutboxDrain {
       this.stats.published += rows.length;
       this.stats.batches++;
       this.stats.lastPublishedAt = new Date();
+      if (this.metrics) this.observe(rows, this.metrics);
       return rows.length;
     } catch (err) {
       // (also after a failed claim: the transaction may be open and aborted; rows Kafka has that were not
@@ -92,6 +99,14 @@ export class OutboxDrain {
       await this.rollback(db);
       throw err;
     }
+  }
+
+  /** Counts a batch the broker acknowledged: its size, and each row's time from its creation to now. */
+  private observe(rows: ClaimedRow[], metrics: RelayMetrics): void {
+    const now = Date.now();
+    metrics.published.inc(rows.length);
+    metrics.batchSize.observe(rows.length);
+    for (const row of rows) if (row.created_ms !== undefined) metrics.commitToPublish.observe(Math.max(0, now - row.created_ms) / 1000);
   }
 
   /** Ends the open transaction on its own round trip (when the relay goes quiet, before a rebalance, at stop). */
@@ -147,9 +162,13 @@ export class OutboxDrain {
       }
     }
     this.stats.published += sent;
+    this.metrics?.published.inc(sent);
     return sent + 1;
   }
 }
+
+/** A claimed row with its creation time (epoch milliseconds, the database's clock), for the commit-to-publish latency. */
+type ClaimedRow = OutboxRow & { created_ms?: number };
 
 /**
  * The claim: the oldest rows of the owned lanes, up to a batch (lane = key_hash % lanes). A key with a
@@ -158,7 +177,7 @@ export class OutboxDrain {
  */
 export function claimSql(options: DrainOptions, owned: ReadonlySet<number>, anyQuarantined: boolean): string {
   const lanes = [...owned].map((l) => integer(l)).join(',');
-  return `SELECT id, topic, message_key AS key, payload, headers FROM outbox o
+  return `SELECT id, topic, message_key AS key, payload, headers, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms FROM outbox o
           WHERE (key_hash % ${integer(options.lanes)})::int = ANY('{${lanes}}'::int[]) AND quarantined_at IS NULL
             ${anyQuarantined ? 'AND NOT EXISTS (SELECT 1 FROM outbox q WHERE q.message_key = o.message_key AND q.quarantined_at IS NOT NULL)' : ''}
           ORDER BY id LIMIT ${integer(options.batchSize)} FOR UPDATE SKIP LOCKED`;

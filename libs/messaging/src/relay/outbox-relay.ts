@@ -5,6 +5,7 @@ import { isTransientError } from '../errors';
 import { LaneLeases } from './lane-leases';
 import { OutboxBacklog, readOutboxBacklog } from './outbox-backlog';
 import { OutboxDrain } from './outbox-drain';
+import type { RelayMetrics } from '../metrics/messaging-metrics';
 import { RelayPublisher, UnacknowledgedPartitionsError } from './publisher';
 import { newRelayStats, RelayStats } from './relay-stats';
 import { parseXid } from './snapshot';
@@ -48,6 +49,7 @@ export class OutboxRelay {
   private readonly gate = new WakeGate();
   private readonly leases: LaneLeases;
   private readonly drain: OutboxDrain;
+  private metrics: RelayMetrics | null = null;
 
   constructor(
     private readonly options: RelayOptions,
@@ -56,6 +58,12 @@ export class OutboxRelay {
     this.log = options.logger ?? console;
     this.leases = new LaneLeases(options.lanes, options.rebalanceIntervalMs ?? 2000, this.stats);
     this.drain = new OutboxDrain(options, publisher, () => this.freshPublisher(), this.gate, this.stats, this.log);
+  }
+
+  /** Counts into these metrics from now on (published events, failures, batch sizes, commit-to-publish latency). */
+  instrument(metrics: RelayMetrics): void {
+    this.metrics = metrics;
+    this.drain.instrument(metrics);
   }
 
   async start(): Promise<void> {
@@ -128,6 +136,7 @@ export class OutboxRelay {
       } catch (err) {
         if (this.stopping) break;
         this.stats.failures++;
+        this.metrics?.failures.inc();
         this.stats.lastError = describeError(err);
         this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 100), 5000);
         this.log.warn(`outbox relay: ${this.stats.lastError}; retrying in ${this.backoffMs} ms`);

@@ -1,0 +1,51 @@
+import type { Admin, Kafka } from 'kafkajs';
+import { TopicNames } from '../kafka/topic-names';
+import { PartitionLag, partitionLags } from './messaging-metrics';
+
+/**
+ * The consumer group's lag, read from the brokers with one admin client (its committed offsets and the
+ * topics' high-water marks), at most once per `maxAgeMs`: a scrape reads it, no consumed message does.
+ */
+export class ConsumerLagReader {
+  private admin: Admin | null = null;
+  private last: { at: number; lags: PartitionLag[] } | null = null;
+  private reading: Promise<PartitionLag[]> | null = null;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly groupId: string,
+    private readonly topics: () => string[],
+    private readonly names: TopicNames,
+    private readonly maxAgeMs = 2000,
+  ) {}
+
+  read(): Promise<PartitionLag[]> {
+    if (this.last && Date.now() - this.last.at < this.maxAgeMs) return Promise.resolve(this.last.lags);
+    return (this.reading ??= this.fetch().finally(() => (this.reading = null)));
+  }
+
+  private async fetch(): Promise<PartitionLag[]> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    const logical = this.topics();
+    const physical = logical.map((t) => this.names.physical(t));
+    const committed = await this.admin.fetchOffsets({ groupId: this.groupId, topics: physical });
+    const lags: PartitionLag[] = [];
+    for (let i = 0; i < logical.length; i++) {
+      const marks = await this.admin.fetchTopicOffsets(physical[i]);
+      const group = committed.find((c) => c.topic === physical[i])?.partitions ?? [];
+      lags.push(...partitionLags(logical[i], marks, group));
+    }
+    this.last = { at: Date.now(), lags };
+    return lags;
+  }
+
+  async close(): Promise<void> {
+    const admin = this.admin;
+    this.admin = null;
+    await admin?.disconnect().catch(() => {});
+  }
+}
