@@ -84,3 +84,21 @@ describe('metrics, scraped from the three services', () => {
     expect(metricValue(await scrape('inventory'), 'dead_letters_total')).toBe(0);
   });
 });
+
+describe('metrics turned off', () => {
+  let stack: SagaStack;
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('METRICS_ENABLED=false: GET /metrics answers 404 and the saga runs as before', async () => {
+    stack = await SagaStack.start({ orders: { METRICS_ENABLED: 'false' } });
+    const api = new SagaClient(stack);
+    await api.product('M-OFF', 100, 5);
+    expect((await fetch(`${stack.url('orders')}/metrics`)).status).toBe(404);
+    expect((await fetch(`${stack.url('inventory')}/metrics`)).status).toBe(200);
+    const placed = await api.place({ customerId: 'off', lines: [{ sku: 'M-OFF', quantity: 1 }], shippingAddress: address('DE') });
+    expect((await api.settle(placed.body.id)).status).toBe('CONFIRMED');
+  });
+});

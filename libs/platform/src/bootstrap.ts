@@ -56,9 +56,11 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
   });
   // every request's duration, by its route pattern (not the raw URL); /metrics itself is left out
   const metrics = app.get(ServiceMetrics);
-  adapter.getInstance().addHook('onResponse', async (request, reply) => {
-    metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime);
-  });
+  if (metrics.enabled) {
+    adapter.getInstance().addHook('onResponse', async (request, reply) => {
+      metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime);
+    });
+  }
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationExceptionFactory }));
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();

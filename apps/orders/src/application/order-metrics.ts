@@ -20,18 +20,20 @@ const SAGA_BUCKETS = [...LATENCY_BUCKETS, 120, 300, 600, 1800];
 export class OrderMetrics implements EntitySubscriberInterface {
   private readonly byStatus: Map<OrderStatus, Counter.Internal>;
   private readonly placedToFinal: Histogram;
+  private readonly counting: boolean;
 
   constructor(metrics: ServiceMetrics, @Optional() dataSource?: DataSource) {
+    this.counting = metrics.enabled;
     const registers = [metrics.registry];
     const finals = new Counter({ name: 'orders_final_total', help: 'Orders that reached a final state, by status', labelNames: ['status'], registers });
     this.byStatus = new Map(FINAL_STATUSES.map((s) => [s, finals.labels(s)]));
     this.placedToFinal = new Histogram({ name: 'order_placed_to_final_seconds', help: 'From an order placed to its final state', buckets: SAGA_BUCKETS, registers });
-    dataSource?.subscribers.push(this);
+    if (metrics.enabled) dataSource?.subscribers.push(this);
   }
 
   /** `before` was the order's status when locked; `after` is the order as saved in `tx`. */
   moved(tx: EntityManager, before: OrderStatus, after: Order): void {
-    if (FINAL_STATUSES.includes(before) || !FINAL_STATUSES.includes(after.status) || !tx.queryRunner) return;
+    if (!this.counting || FINAL_STATUSES.includes(before) || !FINAL_STATUSES.includes(after.status) || !tx.queryRunner) return;
     const data = tx.queryRunner.data as Record<symbol, Order[] | undefined>;
     (data[ENDED] ??= []).push(after);
   }

@@ -219,4 +219,11 @@ export class BaseConfig {
   @ToBool()
   @IsBoolean({ message: 'RELAY_ONLY must be true or false' })
   RELAY_ONLY = false;
+
+  @Setting({
+    doc: 'Serve Prometheus metrics at GET /metrics (process, HTTP, relay, consumer, lag, outbox backlog, business). false: no /metrics (404) and nothing counted.',
+  })
+  @ToBool()
+  @IsBoolean({ message: 'METRICS_ENABLED must be true or false' })
+  METRICS_ENABLED = true;
 }

@@ -1,25 +1,31 @@
-import { Controller, Get, Header, Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, NotFoundException, OnApplicationShutdown, OnModuleInit, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { BaseConfig } from '../config/base.config';
 import { ConsumerLagReader, createKafka, InboxConsumer, LATENCY_BUCKETS, MESSAGING_OPTIONS, MessagingMetrics, MessagingOptions, OutboxRelayService, TopicNames } from '@app/messaging';
 
 /**
  * The service's Prometheus registry: Node's process metrics, the HTTP request histogram, the messaging
  * metrics (relay, consumer, dead letters, outbox backlog and consumer lag, the last two read at scrape
- * time) and whatever the service adds (`registry`).
+ * time) and whatever the service adds (`registry`). With METRICS_ENABLED=false nothing is counted and
+ * GET /metrics answers 404.
  */
 @Injectable()
 export class ServiceMetrics implements OnModuleInit, OnApplicationShutdown {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   private lag: ConsumerLagReader | null = null;
+  readonly enabled: boolean;
 
   constructor(
+    config: BaseConfig,
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
     private readonly relay: OutboxRelayService,
     private readonly inbox: InboxConsumer,
   ) {
+    this.enabled = config.METRICS_ENABLED;
     this.registry.setDefaultLabels({ service: options.service });
-    collectDefaultMetrics({ register: this.registry });
+    if (this.enabled) collectDefaultMetrics({ register: this.registry });
     this.httpDuration = new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP requests by method, route pattern and status (GET /metrics excluded)',
@@ -30,6 +36,7 @@ export class ServiceMetrics implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
+    if (!this.enabled) return;
     const lag = new ConsumerLagReader(createKafka(this.options, `${this.options.service}-metrics`), this.options.service, () => this.inbox.topics(), new TopicNames(this.options.topicPrefix));
     this.lag = lag;
     const messaging = new MessagingMetrics(this.registry, { backlog: () => this.relay.backlog(), lag: () => lag.read() });
@@ -60,8 +67,10 @@ export class MetricsController {
   constructor(private readonly metrics: ServiceMetrics) {}
 
   @Get('metrics')
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
+  async scrape(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    if (!this.metrics.enabled) throw new NotFoundException('metrics are off (METRICS_ENABLED=false)');
+    const text = await this.metrics.registry.metrics();
+    void reply.header('content-type', this.metrics.registry.contentType);
+    return text;
   }
 }
