@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { spawn, spawnSync } = require('node:child_process');
-const { waitFor, stopProcess, log, listProcesses } = require('./proc');
+const { waitFor, stopProcess, log, listProcesses, tail } = require('./proc');
 const { freePort, isListening } = require('./ports');
 
 const KAFKA_DIR = path.resolve(__dirname, '..', 'kafka');
@@ -237,6 +237,28 @@ async function distinctPorts(count, preferred = []) {
   return ports;
 }
 
+/** Configures, formats (first time only) and starts every node of `cluster`; resolves once all answer, listing all. */
+async function launchCluster(cluster, { nodes, partitions, extra, opts, quiet }) {
+  cluster.brokers = cluster.nodes.map((n) => `127.0.0.1:${n.port}`).join(',');
+  const voters = cluster.nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
+  await Promise.all(
+    cluster.nodes.map(async (node) => {
+      fs.mkdirSync(node.dir, { recursive: true });
+      const propsFile = path.join(node.dir, 'server.properties');
+      fs.writeFileSync(propsFile, serverProperties({ dir: node.dir, nodeId: node.nodeId, port: node.port, controllerPort: node.controllerPort, voters, partitions, nodes, extra }));
+      fs.writeFileSync(path.join(node.dir, 'log4j.properties'), LOG4J);
+      await formatStorage(node.dir, propsFile, cluster.clusterId, opts);
+    }),
+  );
+  const spawned = cluster.nodes.map((node) => {
+    const { child, exit } = spawnNode(node.dir, opts);
+    node.pid = child.pid;
+    return exit;
+  });
+  fs.writeFileSync(path.join(cluster.dir, 'kafka.json'), JSON.stringify(cluster));
+  await Promise.all(cluster.nodes.map((node, i) => waitNode(node, spawned[i], nodes, quiet || i > 0, `the ${nodes}-node Kafka cluster`)));
+}
+
 /**
  * Formats (first time only) and starts a cluster of `nodes` KRaft nodes in `dir` (one folder each,
  * node-1...), each a broker and a controller, sharing one cluster id; returns once every node answers and
@@ -262,31 +284,21 @@ async function startKafkaCluster({ dir, nodes = 3, ports = [], partitions = 3, q
   };
   // a new cluster id: whatever an earlier cluster of another size left in these folders cannot join it
   if (!same) for (const node of cluster.nodes) fs.rmSync(path.join(node.dir, 'data'), { recursive: true, force: true });
-  cluster.brokers = cluster.nodes.map((n) => `127.0.0.1:${n.port}`).join(',');
   cluster.extra = extra;
-  const voters = cluster.nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
   const opts = { heap: heapMb(nodes), nodes };
   const started = Date.now();
-  await Promise.all(
-    cluster.nodes.map(async (node) => {
-      fs.mkdirSync(node.dir, { recursive: true });
-      const propsFile = path.join(node.dir, 'server.properties');
-      fs.writeFileSync(propsFile, serverProperties({ dir: node.dir, nodeId: node.nodeId, port: node.port, controllerPort: node.controllerPort, voters, partitions, nodes, extra }));
-      fs.writeFileSync(path.join(node.dir, 'log4j.properties'), LOG4J);
-      await formatStorage(node.dir, propsFile, cluster.clusterId, opts);
-    }),
-  );
-  const spawned = cluster.nodes.map((node) => {
-    const { child, exit } = spawnNode(node.dir, opts);
-    node.pid = child.pid;
-    return exit;
-  });
-  fs.writeFileSync(file, JSON.stringify(cluster));
-  try {
-    await Promise.all(cluster.nodes.map((node, i) => waitNode(node, spawned[i], nodes, quiet || i > 0, `the ${nodes}-node Kafka cluster`)));
-  } catch (err) {
-    await stopKafka(cluster); // no half-started cluster left behind
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launchCluster(cluster, { nodes, partitions, extra, opts, quiet });
+      break;
+    } catch (err) {
+      await stopKafka(cluster); // no half-started cluster left behind
+      // a port found free may be taken by the time the node binds it (another program's connection): once, new ports
+      if (attempt > 1 || !cluster.nodes.some((n) => ['stdout.log', 'server.log'].some((f) => /Address already in use/.test(tail(path.join(n.dir, f), 200))))) throw err;
+      if (!quiet) log('a Kafka port was taken meanwhile: starting the cluster again on other ports');
+      const fresh = await distinctPorts(nodes * 2);
+      cluster.nodes.forEach((n, i) => Object.assign(n, { port: fresh[i], controllerPort: fresh[nodes + i] }));
+    }
   }
   if (!quiet) log(`Kafka 3.9.1 cluster of ${nodes} nodes ready on ${cluster.brokers} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return cluster;
