@@ -19,9 +19,19 @@ export class ConsumerLagReader {
     private readonly maxAgeMs = 2000,
   ) {}
 
-  read(): Promise<PartitionLag[]> {
+  /**
+   * The lags, read again when older than `maxAgeMs`. A read that takes longer than `waitMs` (the brokers down
+   * or slow) answers with the last lags known, so a scrape is not held for kafkajs' retries (none: no sample).
+   */
+  read(waitMs = 2000): Promise<PartitionLag[]> {
     if (this.last && Date.now() - this.last.at < this.maxAgeMs) return Promise.resolve(this.last.lags);
-    return (this.reading ??= this.fetch().finally(() => (this.reading = null)));
+    const reading = (this.reading ??= this.fetch().finally(() => (this.reading = null)));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<PartitionLag[]>((resolve, reject) => {
+      timer = setTimeout(() => (this.last ? resolve(this.last.lags) : reject(new Error('consumer lag not read in time'))), waitMs);
+      timer.unref();
+    });
+    return Promise.race([reading, late]).finally(() => clearTimeout(timer));
   }
 
   private async fetch(): Promise<PartitionLag[]> {
