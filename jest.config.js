@@ -17,7 +17,7 @@ module.exports = {
     {
       ...base,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs}/*/src/**/*.spec.ts', '<rootDir>/{apps,libs}/*/test/**/*.spec.ts', '<rootDir>/infra/**/*.spec.js'],
+      testMatch: ['<rootDir>/{apps,libs}/*/src/**/*.spec.ts', '<rootDir>/{apps,libs}/*/test/**/*.spec.ts', '<rootDir>/infra/**/*.spec.js', '<rootDir>/chaos/**/*.spec.ts'],
     },
     {
       ...base,
