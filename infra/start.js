@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 'use strict';
-// `npm start`: brings up Kafka and PostgreSQL, builds and starts orders, inventory and shipping,
-// waits until each is ready, prints where they are, keeps them running (an app that crashes is
-// restarted), and tears everything down on Ctrl-C.
+// `npm start`: brings up Kafka and PostgreSQL, builds and starts orders, inventory and shipping
+// (APP_REPLICAS of each), waits until each is ready, prints where they are, keeps them running (an app
+// that crashes is restarted), and tears everything down on Ctrl-C.
 const fs = require('node:fs');
 const path = require('node:path');
 const stack = require('./lib/stack');
@@ -27,6 +27,11 @@ function loadDotEnv() {
   }
 }
 
+/** An instance's log: <app>.log for the first replica, <app>-2.log for the second... */
+function logFileOf(instance) {
+  return path.join(logDir, `${instance.logName}.log`);
+}
+
 function shown(file) {
   const rel = path.relative(process.cwd(), file);
   return rel && !rel.startsWith('..') ? rel : file;
@@ -48,12 +53,12 @@ async function shutdown(why, code = 0) {
   process.exit(code);
 }
 
-/** Resolves when every app was ready once; rejects naming the apps that were not, after `ms`. */
-function allReady(list, handles, ms) {
+/** Resolves when every instance was ready once; rejects naming the ones that were not, after `ms`. */
+function allReady(instances, handles, ms) {
   let timer;
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => {
-      const late = list.filter((_, i) => !handles[i].ready).map((a) => `${a.name} (see ${shown(path.join(logDir, `${a.name}.log`))})`);
+      const late = instances.filter((_, i) => !handles[i].ready).map((a) => `${a.label} (see ${shown(logFileOf(a))})`);
       reject(new Error(`not ready after ${ms / 1000}s: ${late.join(', ')}`));
     }, ms);
   });
@@ -67,11 +72,13 @@ async function main() {
   process.on('SIGINT', () => shutdown('Ctrl-C'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  const list = apps.configuredApps(); // bad ports fail here, before anything starts
+  const list = apps.configuredApps(); // bad ports and replica counts fail here, before anything starts
+  const replicas = apps.readReplicas();
+  const instances = apps.instancesOf(list, replicas);
   const kafkaPort = readPort('KAFKA_PORT', 9092);
   const pgPort = readPort('PG_PORT', 5433);
   const kafkaNodes = readNodes();
-  await apps.checkPortsFree(list);
+  await apps.checkPortsFree(instances);
   apps.checkDist(process.env.APP_DIST_DIR);
   log('1/3 infrastructure');
   infraTouched = true;
@@ -82,35 +89,47 @@ async function main() {
     log('2/3 building the apps (only what changed)');
     apps.buildApps();
   }
-  log('3/3 starting orders, inventory and shipping');
+  log(`3/3 starting orders, inventory and shipping${replicas > 1 ? ` (${replicas} replicas of each)` : ''}`);
   fs.mkdirSync(logDir, { recursive: true });
   const adminToken = process.env.ADMIN_TOKEN || apps.randomToken();
-  for (const app of list) {
-    const logFile = path.join(logDir, `${app.name}.log`);
-    const env = apps.appEnv(state, app, { ADMIN_TOKEN: adminToken });
+  // replicas of a service get the same environment but their port: one database, one consumer group (the
+  // service's name), one outbox whose lanes their relays share
+  for (const instance of instances) {
+    const logFile = logFileOf(instance);
+    const env = apps.appEnv(state, instance, { ADMIN_TOKEN: adminToken });
     supervised.push(
-      supervise(app, {
-        start: () => apps.startApp(app, env, logFile),
-        isReady: async () => (await fetch(`http://127.0.0.1:${app.port}/health/ready`, { signal: AbortSignal.timeout(2000) })).ok,
-        stopChild: (child) => apps.stopApp(child),
-        logFile: shown(logFile),
-        onGiveUp: (message) => shutdown(message, 1),
-      }),
+      supervise(
+        { name: instance.label },
+        {
+          start: () => apps.startApp(instance, env, logFile),
+          isReady: async () => (await fetch(`http://127.0.0.1:${instance.port}/health/ready`, { signal: AbortSignal.timeout(2000) })).ok,
+          stopChild: (child) => apps.stopApp(child),
+          logFile: shown(logFile),
+          onGiveUp: (message) => shutdown(message, 1),
+        },
+      ),
     );
   }
-  await allReady(list, supervised, FIRST_READY_TIMEOUT_MS);
+  await allReady(instances, supervised, FIRST_READY_TIMEOUT_MS);
 
-  const url = (name) => `http://127.0.0.1:${list.find((a) => a.name === name).port}`.padEnd(24);
-  const line = (s) => process.stdout.write(`${s}\n`);
-  line('');
-  line(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s:`);
-  line(`  orders     ${url('orders')}(POST /orders, GET /orders/:id)`);
-  line(`  inventory  ${url('inventory')}(GET /products; admin token: ${process.env.ADMIN_TOKEN ? '$ADMIN_TOKEN' : adminToken})`);
-  line(`  shipping   ${url('shipping')}(GET /shipments/:orderId)`);
-  line(`  Kafka      ${state.kafka.brokers}${state.kafka.nodes ? ` (${state.kafka.nodes.length} nodes; topics: 3 replicas, min.insync.replicas 2)` : ''}`);
-  line(`  PostgreSQL ${stack.redact(state.postgres.url)} (databases: orders, inventory, shipping)`);
-  line(`  logs       ${shown(logDir)}/*.log`);
-  line('Press Ctrl-C to stop everything. An app that crashes is restarted.');
+  const notes = {
+    orders: '(POST /orders, GET /orders/:id)',
+    inventory: `(GET /products; admin token: ${process.env.ADMIN_TOKEN ? '$ADMIN_TOKEN' : adminToken})`,
+    shipping: '(GET /shipments/:orderId)',
+  };
+  // one line per instance, the first replica of each app with what it serves
+  const width = Math.max(10, ...instances.map((i) => i.label.length));
+  const line = (label, text) => process.stdout.write(`${label ? `  ${label.padEnd(width)} ${text}` : text}\n`);
+  line(null, '');
+  line(null, `Ready in ${((Date.now() - started) / 1000).toFixed(1)}s${replicas > 1 ? ` (${replicas} replicas of each app)` : ''}:`);
+  for (const instance of instances) {
+    const url = `http://127.0.0.1:${instance.port}`;
+    line(instance.label, instance.replica === 1 ? `${url.padEnd(24)}${notes[instance.name]}` : url);
+  }
+  line('Kafka', `${state.kafka.brokers}${state.kafka.nodes ? ` (${state.kafka.nodes.length} nodes; topics: 3 replicas, min.insync.replicas 2)` : ''}`);
+  line('PostgreSQL', `${stack.redact(state.postgres.url)} (databases: orders, inventory, shipping)`);
+  line('logs', `${shown(logDir)}/*.log`);
+  line(null, 'Press Ctrl-C to stop everything. An app that crashes is restarted.');
 }
 
 main().catch((err) => shutdown(`start failed: ${err.message}`, 1));

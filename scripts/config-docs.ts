@@ -83,6 +83,15 @@ export const LAUNCHER_SETTINGS: ExternalSetting[] = [
   { name: 'INVENTORY_PORT', doc: 'HTTP port npm start gives inventory (as its PORT).', default: '3001', rules: ['TCP port 1-65535, not that of another app'] },
   { name: 'SHIPPING_PORT', doc: 'HTTP port npm start gives shipping (as its PORT).', default: '3002', rules: ['TCP port 1-65535, not that of another app'] },
   {
+    name: 'APP_REPLICAS',
+    doc: `How many instances of each app npm start runs. Replica k (from 1) of an app listens on its port + 100*(k-1)
+      (orders 3000, 3100...; every port is checked free before anything starts) and logs to <app>-<k>.log (the first
+      to <app>.log); each is restarted on its own when it crashes. The replicas of a service share its database, its
+      consumer group and its outbox's lanes. See docs/operations.md.`,
+    default: '1',
+    rules: ['a whole number 1-4'],
+  },
+  {
     name: 'INFRA_DIR',
     doc: `Folder holding the local infrastructure's data, logs and state. When it is set, npm start writes the apps' logs
       to its logs folder too (otherwise to .data/logs).`,

@@ -26,11 +26,62 @@ function configuredApps() {
   return list;
 }
 
-/** Fails when something already listens on an app's port (an app started there would crash at once). */
+/** The most replicas of each app npm start runs (APP_REPLICAS): beyond that the apps outgrow a small machine. */
+const MAX_REPLICAS = 4;
+/** Replica k (0-based) of an app listens on the app's port + REPLICA_PORT_STEP * k. */
+const REPLICA_PORT_STEP = 100;
+
+/** APP_REPLICAS: how many instances of each app npm start runs (1 when unset). */
+function readReplicas(raw = process.env.APP_REPLICAS) {
+  if (raw === undefined || raw === '') return 1;
+  if (!/^\s*\d+\s*$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_REPLICAS) {
+    throw new Error(`APP_REPLICAS must be a whole number from 1 to ${MAX_REPLICAS} (instances of each app), got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+/**
+ * The instances npm start runs (pure): `replicas` of each app of `list`, app by app. Replica k (0-based)
+ * listens on the app's port + 100*k and logs to <app>.log (the first) or <app>-<k+1>.log; `label` names it
+ * in messages ("orders", "orders #2") and `portSetting` says where its port comes from. Throws, naming the
+ * settings, when a port would pass 65535 or two instances would share one.
+ */
+function instancesOf(list, replicas) {
+  const instances = [];
+  for (const app of list) {
+    const setting = `${app.name.toUpperCase()}_PORT`;
+    for (let k = 0; k < replicas; k++) {
+      const port = app.port + REPLICA_PORT_STEP * k;
+      const label = k === 0 ? app.name : `${app.name} #${k + 1}`;
+      const portSetting = k === 0 ? setting : `${setting} + ${REPLICA_PORT_STEP * k}`;
+      if (port > 65535) {
+        throw new Error(`${label} would listen on port ${port} (${portSetting}), past 65535: set ${setting} lower, or APP_REPLICAS lower`);
+      }
+      instances.push({ name: app.name, port, replica: k + 1, label, logName: k === 0 ? app.name : `${app.name}-${k + 1}`, portSetting });
+    }
+  }
+  for (const [i, inst] of instances.entries()) {
+    const other = instances.slice(0, i).find((a) => a.port === inst.port);
+    if (other) {
+      throw new Error(
+        `${other.label} (${other.portSetting}) and ${inst.label} (${inst.portSetting}) would both listen on port ${inst.port}: ` +
+          `with APP_REPLICAS=${replicas}, replica #k of an app listens on its port + ${REPLICA_PORT_STEP}*(k-1); set the apps' ports further apart`,
+      );
+    }
+  }
+  return instances;
+}
+
+/**
+ * Fails when something already listens on the port of an app (or an instance of `instancesOf`): an app
+ * started there would crash at once.
+ */
 async function checkPortsFree(list) {
   for (const app of list) {
     if (await isListening(app.port)) {
-      throw new Error(`port ${app.port} (${app.name}) is taken by another process: stop it, or set ${app.name.toUpperCase()}_PORT to a free port`);
+      const setting = `${app.name.toUpperCase()}_PORT`;
+      const fix = app.portSetting && app.portSetting !== setting ? `set ${setting} so that ${app.portSetting} is free` : `set ${setting} to a free port`;
+      throw new Error(`port ${app.port} (${app.label ?? app.name}) is taken by another process: stop it, or ${fix}`);
     }
   }
 }
@@ -132,4 +183,19 @@ function randomToken() {
   return crypto.randomBytes(18).toString('base64url');
 }
 
-module.exports = { APPS, ROOT, configuredApps, checkPortsFree, checkDist, buildApps, appEnv, startApp, waitReady, stopApp, randomToken };
+module.exports = {
+  APPS,
+  ROOT,
+  MAX_REPLICAS,
+  configuredApps,
+  readReplicas,
+  instancesOf,
+  checkPortsFree,
+  checkDist,
+  buildApps,
+  appEnv,
+  startApp,
+  waitReady,
+  stopApp,
+  randomToken,
+};

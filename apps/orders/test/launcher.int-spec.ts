@@ -2,7 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort, infra, waitUntil } from '@app/testing';
+import { AssignerProtocol } from 'kafkajs';
+import { freePort, infra, testKafka, waitUntil } from '@app/testing';
 
 /**
  * The native launcher (`npm start` = infra/start.js, infra/cli.js) run for real: its own Kafka,
@@ -14,9 +15,14 @@ const { listProcesses, isAlive } = require('../../../infra/lib/proc') as {
   listProcesses: () => Array<{ pid: number; ppid: number; argv: string[] }>;
   isAlive: (pid: number) => boolean;
 };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isListening } = require('../../../infra/lib/ports') as { isListening: (port: number) => Promise<boolean> };
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const APPS = ['orders', 'inventory', 'shipping'] as const;
+/** The launch below runs this many replicas of each app (APP_REPLICAS); replica #2 listens on the app's port + 100. */
+const REPLICAS = 2;
+const ADMIN_TOKEN = 'launcher-test-admin-token';
 
 /** A folder PostgreSQL (run as another user when the tests run as root) can reach. */
 function tempDir(prefix: string): string {
@@ -33,12 +39,16 @@ function launcherEnv(dir: string, ports: Record<string, number>): NodeJS.Process
   return env;
 }
 
-async function freePorts(names: string[]): Promise<Record<string, number>> {
+/** Free ports, one per name, all different; with `step`, port + step is free and unused by the others too. */
+async function freePorts(names: string[], step = 0): Promise<Record<string, number>> {
   const ports: Record<string, number> = {};
+  const taken = new Set<number>();
   for (const name of names) {
     let port = await freePort();
-    while (Object.values(ports).includes(port)) port = await freePort();
+    const clear = async (p: number) => !taken.has(p) && !taken.has(p + step) && (step === 0 || (p + step <= 65535 && !(await isListening(p + step))));
+    while (!(await clear(port))) port = await freePort();
     ports[name] = port;
+    taken.add(port).add(port + step);
   }
   return ports;
 }
@@ -54,18 +64,44 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null
   });
 }
 
-/** The pids of the apps the launcher `pid` runs now, by name. */
-function appPids(pid: number): Record<string, number | undefined> {
-  const children = listProcesses().filter((p) => p.ppid === pid);
-  return Object.fromEntries(APPS.map((name) => [name, children.find((p) => p.argv.some((a) => a.endsWith(path.join('apps', name, 'main.js'))))?.pid]));
+/** The PORT an app process was started with (replicas run the same bundle: only their environment tells them apart). */
+function portOf(pid: number): number | undefined {
+  try {
+    const entry = fs
+      .readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .find((e) => e.startsWith('PORT='));
+    return entry ? Number(entry.slice('PORT='.length)) : undefined;
+  } catch {
+    return undefined; // gone meanwhile
+  }
 }
 
-describe('npm start (infra/start.js) supervises the apps', () => {
+/** The instances of a launch on `ports`: "orders", "orders #2"... with the port each listens on. */
+function instances(ports: Record<string, number>): Array<{ label: string; app: string; port: number }> {
+  return APPS.flatMap((app) =>
+    Array.from({ length: REPLICAS }, (_, k) => ({ label: k === 0 ? app : `${app} #${k + 1}`, app, port: ports[`${app.toUpperCase()}_PORT`] + 100 * k })),
+  );
+}
+
+/** The pids of the app processes the launcher `pid` runs now, by instance ("orders", "orders #2"...). */
+function appPids(pid: number, ports: Record<string, number>): Record<string, number | undefined> {
+  const children = listProcesses().filter((p) => p.ppid === pid);
+  return Object.fromEntries(
+    instances(ports).map(({ label, app, port }) => [
+      label,
+      children.find((p) => p.argv.some((a) => a.endsWith(path.join('apps', app, 'main.js'))) && portOf(p.pid) === port)?.pid,
+    ]),
+  );
+}
+
+describe('npm start (infra/start.js) with APP_REPLICAS=2 runs and supervises two replicas of each app', () => {
   const dir = tempDir('eos-launcher-');
   let launcher: ChildProcess;
   let output = '';
   let ports: Record<string, number>;
   const seenPids: number[] = [];
+  const url = (port: number) => `http://127.0.0.1:${port}`;
 
   /** Waits for `pattern` in the launcher's output; fails at once, with that output, if the launcher exits. */
   const waitOutput = async (pattern: RegExp, timeoutMs: number) => {
@@ -78,10 +114,15 @@ describe('npm start (infra/start.js) supervises the apps', () => {
   };
 
   beforeAll(async () => {
-    ports = await freePorts(['ORDERS_PORT', 'INVENTORY_PORT', 'SHIPPING_PORT', 'KAFKA_PORT', 'PG_PORT']);
+    ports = { ...(await freePorts(['ORDERS_PORT', 'INVENTORY_PORT', 'SHIPPING_PORT'], 100)), ...(await freePorts(['KAFKA_PORT', 'PG_PORT'])) };
     // the bundles as built (npm test builds first, or APP_DIST_DIR names another build): the launcher
     // does not rebuild them from sources that may be being edited
-    const env = { ...launcherEnv(dir, ports), APP_DIST_DIR: process.env.APP_DIST_DIR || path.join(ROOT, 'dist') };
+    const env = {
+      ...launcherEnv(dir, ports),
+      APP_DIST_DIR: process.env.APP_DIST_DIR || path.join(ROOT, 'dist'),
+      APP_REPLICAS: String(REPLICAS),
+      ADMIN_TOKEN,
+    };
     launcher = spawn(process.execPath, [path.join(ROOT, 'infra', 'start.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const collect = (chunk: Buffer) => (output += chunk.toString());
     launcher.stdout!.on('data', collect);
@@ -100,37 +141,109 @@ describe('npm start (infra/start.js) supervises the apps', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('restarts an app killed with SIGKILL, and only that app', async () => {
-    const before = appPids(launcher.pid!);
-    expect(before).toEqual({ orders: expect.any(Number), inventory: expect.any(Number), shipping: expect.any(Number) });
+  it('prints the URL of every replica, each of which is ready on its own port', async () => {
+    expect(output).toMatch(/Ready in [\d.]+s \(2 replicas of each app\):/);
+    for (const { label, port } of instances(ports)) {
+      const escaped = label.replace('#', '\\#');
+      expect({ label, printed: new RegExp(`^  ${escaped} +${url(port)}( |$)`, 'm').test(output) }).toEqual({ label, printed: true });
+      const res = await fetch(`${url(port)}/health/ready`, { signal: AbortSignal.timeout(5000) });
+      expect({ label, status: res.status }).toEqual({ label, status: 200 });
+    }
+    // the first replica's line says what the app serves; `infra/cli.js status` still reads the infrastructure
+    expect(output).toMatch(new RegExp(`^  orders +${url(ports.ORDERS_PORT)} +\\(POST /orders`, 'm'));
+    const status = spawn(process.execPath, [path.join(ROOT, 'infra', 'cli.js'), 'status'], {
+      cwd: ROOT,
+      env: launcherEnv(dir, {}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let statusOut = '';
+    status.stdout!.on('data', (chunk: Buffer) => (statusOut += chunk.toString()));
+    expect(await waitExit(status, 30_000)).toBe(0);
+    expect(statusOut).toMatch(/^up: Kafka /);
+  });
+
+  it('shares the work: both orders replicas in the orders consumer group, an order placed on replica #2 confirmed through the others', async () => {
+    const admin = testKafka(infra.readState(path.join(dir, 'infra')).kafka.brokers).admin();
+    await admin.connect();
+    try {
+      // each replica has joined the service's one group and been given partitions of its own
+      const members = await waitUntil(
+        'the orders group to be stable with both replicas, each given partitions',
+        async () => {
+          const [group] = (await admin.describeGroups(['orders'])).groups;
+          const given = group.members.map((m) => Object.values(AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}).flat().length);
+          return group.state === 'Stable' && given.length === REPLICAS && given.every((n) => n > 0) && given;
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      expect(members).toHaveLength(REPLICAS);
+    } finally {
+      await admin.disconnect();
+    }
+
+    // through the second replicas of inventory and orders; the first replicas read the same databases
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+    const inventory2 = url(ports.INVENTORY_PORT + 100);
+    const sku = 'LAUNCHER-REPLICAS-1';
+    expect(
+      (await fetch(`${inventory2}/products/${sku}`, { method: 'PUT', headers: auth, body: JSON.stringify({ name: 'Replicated', priceCents: 1200 }) })).status,
+    ).toBe(200);
+    expect((await fetch(`${inventory2}/products/${sku}/stock`, { method: 'POST', headers: auth, body: JSON.stringify({ quantity: 5 }) })).status).toBe(201);
+    const placed = await fetch(`${url(ports.ORDERS_PORT + 100)}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        customerId: 'replicas',
+        lines: [{ sku, quantity: 2 }],
+        shippingAddress: { name: 'Ada', line1: 'Main St 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
+      }),
+    });
+    expect(placed.status).toBe(202);
+    const { id } = await placed.json();
+    const final = await waitUntil(
+      'the order to reach a final state (read on orders #1)',
+      async () => {
+        const order = await (await fetch(`${url(ports.ORDERS_PORT)}/orders/${id}`)).json();
+        return ['CONFIRMED', 'REJECTED', 'FAILED', 'CANCELLED'].includes(order.status) && order;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(final.status).toBe('CONFIRMED');
+    expect((await (await fetch(`${url(ports.INVENTORY_PORT)}/products/${sku}`)).json()).shipped).toBe(2);
+  });
+
+  it('restarts a replica killed with SIGKILL, and only that replica', async () => {
+    const before = appPids(launcher.pid!, ports);
+    expect(Object.values(before).every((pid) => typeof pid === 'number')).toBe(true);
+    expect(Object.keys(before)).toHaveLength(APPS.length * REPLICAS);
     seenPids.push(...(Object.values(before) as number[]));
 
-    process.kill(before.orders!, 'SIGKILL');
-    await waitOutput(/orders exited with signal SIGKILL; restarting in [\d.]+s \(restart #1\)/, 30_000);
-    const restarted = await waitUntil('a new orders process', (): number | undefined => {
-      const pid = appPids(launcher.pid!).orders;
-      return pid !== undefined && pid !== before.orders ? pid : undefined;
+    process.kill(before['orders #2']!, 'SIGKILL');
+    await waitOutput(/orders #2 exited with signal SIGKILL; restarting in [\d.]+s \(restart #1\); see \S+orders-2\.log/, 30_000);
+    const restarted = await waitUntil('a new orders #2 process', (): number | undefined => {
+      const pid = appPids(launcher.pid!, ports)['orders #2'];
+      return pid !== undefined && pid !== before['orders #2'] ? pid : undefined;
     });
-    if (restarted === undefined) throw new Error('no new orders process');
+    if (restarted === undefined) throw new Error('no new orders #2 process');
     seenPids.push(restarted);
     await waitUntil(
-      'orders /health/live',
-      async () => (await fetch(`http://127.0.0.1:${ports.ORDERS_PORT}/health/live`, { signal: AbortSignal.timeout(2000) })).ok,
+      'orders #2 /health/live',
+      async () => (await fetch(`${url(ports.ORDERS_PORT + 100)}/health/live`, { signal: AbortSignal.timeout(2000) })).ok,
       { timeoutMs: 60_000, intervalMs: 250 },
     );
 
-    const after = appPids(launcher.pid!);
-    expect(after).toEqual({ orders: restarted, inventory: before.inventory, shipping: before.shipping });
+    expect(appPids(launcher.pid!, ports)).toEqual({ ...before, 'orders #2': restarted });
     expect(launcher.exitCode).toBeNull();
     expect(output).not.toMatch(/stopping the apps/);
-    for (const name of ['inventory', 'shipping']) {
-      expect((await fetch(`http://127.0.0.1:${ports[`${name.toUpperCase()}_PORT`]}/health/live`)).ok).toBe(true);
+    expect(output.match(/^\[infra\] .* exited with .*$/gm)).toEqual([expect.stringMatching(/^\[infra\] orders #2 exited with signal SIGKILL/)]);
+    for (const { label, port } of instances(ports).filter((i) => i.label !== 'orders #2')) {
+      expect({ label, live: (await fetch(`${url(port)}/health/live`)).ok }).toEqual({ label, live: true });
     }
   });
 
   it('stops everything on Ctrl-C (SIGINT)', async () => {
     const state = infra.readState(path.join(dir, 'infra'));
-    const running = [...Object.values(appPids(launcher.pid!)), state.kafka.pid, state.postgres.pid] as number[];
+    const running = [...Object.values(appPids(launcher.pid!, ports)), state.kafka.pid, state.postgres.pid] as number[];
     expect(running.every(isAlive)).toBe(true);
 
     launcher.kill('SIGINT');
