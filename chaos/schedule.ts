@@ -88,7 +88,7 @@ function pickKind(rnd: () => number, previous: FaultKind | undefined): FaultKind
   return kinds[kinds.length - 1];
 }
 
-/** The run's faults: one every 4-9 s after the previous one's pause, none in the first 5 s or the quiet tail. */
+/** The run's faults: one every 3-7 s after the previous one's pause, none in the first 5 s or the quiet tail. */
 export function planFaults(seed: number, o: ScheduleOptions): PlannedFault[] {
   const rnd = seededRandom(seed);
   const end = o.seconds * 1000 - (o.quietTailMs ?? 10_000);
@@ -127,7 +127,7 @@ export function planFaults(seed: number, o: ScheduleOptions): PlannedFault[] {
     }
     faults.push({ n: faults.length + 1, atMs: at, kind, target, downMs });
     previous = kind;
-    at += downMs + between(rnd, 4_000, 9_000);
+    at += downMs + between(rnd, 3_000, 7_000);
   }
   return faults;
 }

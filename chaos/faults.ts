@@ -1,0 +1,136 @@
+/** Injects each planned fault into the running system and heals it, one after the other, on the schedule. */
+import { Topics } from '@app/contracts';
+import { PlannedFault } from './schedule';
+import { ChaosSystem, Service } from './system';
+
+export interface FaultRecord extends PlannedFault {
+  /** What was hit in the end (the leader found for a partition: 'node 2'). */
+  hit: string;
+  startedAt: number;
+  /** When the system was whole again: the instance ready, the broker back with its replicas in sync, the database writable. */
+  healedAt: number;
+  /** Set when the fault could not be injected or healed as planned. */
+  error?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TOPICS = Object.values(Topics) as string[];
+
+async function inject(system: ChaosSystem, f: PlannedFault): Promise<string> {
+  switch (f.kind) {
+    case 'kill-app':
+    case 'kill-relay': {
+      await system.killInstance(f.target);
+      await sleep(f.downMs);
+      await system.startInstance(f.target);
+      return f.target;
+    }
+    case 'kill-leader': {
+      const [topic, partition] = f.target.split('/');
+      const { nodeId, partition: p } = await system.leaderOf(topic, Number(partition));
+      await system.killBroker(nodeId);
+      await sleep(f.downMs);
+      await system.startBroker(nodeId);
+      await system.waitInSync(TOPICS);
+      return `node ${nodeId} (leader of ${topic}/${p})`;
+    }
+    case 'freeze-broker': {
+      const nodeId = Number(f.target);
+      system.signalBroker(nodeId, 'SIGSTOP');
+      try {
+        await sleep(f.downMs);
+      } finally {
+        system.signalBroker(nodeId, 'SIGCONT');
+      }
+      await system.waitInSync(TOPICS);
+      return `node ${nodeId}`;
+    }
+    case 'restart-postgres': {
+      await system.stopPostgres();
+      await sleep(f.downMs);
+      await system.startPostgres();
+      return 'PostgreSQL';
+    }
+    case 'read-only-db': {
+      const service = f.target as Service;
+      await system.setReadOnly(service, true);
+      try {
+        await sleep(f.downMs);
+      } finally {
+        await system.setReadOnly(service, false);
+      }
+      return `${service} database`;
+    }
+  }
+}
+
+const APP_FAULTS = new Set(['kill-app', 'kill-relay']);
+
+/**
+ * Runs the schedule from `t0` until it is done or `stopped()` says so. An app fault runs alongside the next
+ * faults (an instance takes seconds to start, and replicas exist for exactly that), after the previous fault
+ * on the same instance healed; an infrastructure fault waits until every fault before it healed and holds the
+ * schedule until it healed itself, so that at most one broker or database is down at a time. A fault that
+ * fails is recorded with its error, and the system is brought back whole before the next.
+ */
+export async function runFaults(
+  system: ChaosSystem,
+  plan: PlannedFault[],
+  t0: number,
+  log: (message: string) => void,
+  stopped: () => boolean,
+): Promise<FaultRecord[]> {
+  const done: FaultRecord[] = [];
+  const pending = new Map<string, Promise<void>>(); // by target
+  const carryOut = async (f: PlannedFault) => {
+    const startedAt = Date.now();
+    let hit = f.target;
+    let error: string | undefined;
+    try {
+      hit = await inject(system, f);
+    } catch (err) {
+      error = (err as Error).message;
+      await repair(system, log);
+    }
+    const record: FaultRecord = { ...f, hit, startedAt, healedAt: Date.now(), ...(error ? { error } : {}) };
+    done.push(record);
+    const at = ((startedAt - t0) / 1000).toFixed(0);
+    log(
+      `fault ${f.n}/${plan.length} at ${at}s: ${f.kind} ${hit}, down ${(f.downMs / 1000).toFixed(1)}s, whole again after ${((record.healedAt - startedAt) / 1000).toFixed(1)}s${error ? ` — ERROR: ${error}` : ''}`,
+    );
+  };
+  for (const f of plan) {
+    const wait = t0 + f.atMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    if (APP_FAULTS.has(f.kind)) {
+      await pending.get(f.target);
+      if (stopped()) break;
+      const p = carryOut(f).finally(() => pending.delete(f.target));
+      pending.set(f.target, p);
+    } else {
+      await Promise.all(pending.values());
+      if (stopped()) break;
+      await carryOut(f);
+    }
+  }
+  await Promise.all(pending.values());
+  return done.sort((a, b) => a.n - b.n);
+}
+
+/** Brings back whatever a failed fault left down: brokers, PostgreSQL, instances, a read-only database. */
+export async function repair(system: ChaosSystem, log: (message: string) => void): Promise<void> {
+  for (const id of system.nodeIds) {
+    try {
+      system.signalBroker(id, 'SIGCONT');
+    } catch {
+      await system.startBroker(id).catch((err) => log(`could not start Kafka node ${id}: ${(err as Error).message}`));
+    }
+  }
+  await system.startPostgres().catch(() => {
+    /* already running */
+  });
+  for (const service of ['orders', 'inventory', 'shipping'] as const) await system.setReadOnly(service, false).catch(() => {});
+  for (const name of system.instanceNames()) {
+    if (!system.isRunning(name)) await system.startInstance(name).catch((err) => log(`could not start ${name}: ${(err as Error).message}`));
+  }
+}
