@@ -4,14 +4,15 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 
 /**
- * Keeps docker-compose.yml and .env.example in step with the code: the services and their wiring,
- * and every environment variable compose sets or .env.example documents against the config classes
- * (libs/platform/src/config/base.config.ts and apps/<app>/src/config.ts). The variable names are
- * read from the sources, so that this test needs no build and loads none of the apps.
+ * Keeps docker-compose.yml (and docker-compose.cluster.yml, laid over it) and .env.example in step with the
+ * code: the services and their wiring, and every environment variable compose sets or .env.example documents
+ * against the config classes (libs/platform/src/config/base.config.ts and apps/<app>/src/config.ts). The
+ * variable names are read from the sources, so that this test needs no build and loads none of the apps.
  */
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
+const CLUSTER_FILE = path.join(ROOT, 'docker-compose.cluster.yml');
 const BASE_CONFIG_FILE = path.join(ROOT, 'libs', 'platform', 'src', 'config', 'base.config.ts');
 const ENV_EXAMPLE_FILE = path.join(ROOT, '.env.example');
 
@@ -20,12 +21,17 @@ type AppName = (typeof APPS)[number];
 
 const APP_CONFIG: Record<AppName, { file: string; className: string; port: number; required: string[] }> = {
   orders: { file: 'apps/orders/src/config.ts', className: 'OrdersConfig', port: 3000, required: ['DATABASE_URL', 'KAFKA_BROKERS', 'PORT'] },
-  inventory: { file: 'apps/inventory/src/config.ts', className: 'InventoryConfig', port: 3001, required: ['DATABASE_URL', 'KAFKA_BROKERS', 'PORT', 'ADMIN_TOKEN'] },
+  inventory: {
+    file: 'apps/inventory/src/config.ts',
+    className: 'InventoryConfig',
+    port: 3001,
+    required: ['DATABASE_URL', 'KAFKA_BROKERS', 'PORT', 'ADMIN_TOKEN'],
+  },
   shipping: { file: 'apps/shipping/src/config.ts', className: 'ShippingConfig', port: 3002, required: ['DATABASE_URL', 'KAFKA_BROKERS', 'PORT'] },
 };
 
 /** Variables of the local launcher (npm start / infra/cli.js), not of a config class. */
-const LAUNCHER_VARIABLES = ['DATABASE_URL', 'KAFKA_PORT', 'PG_PORT', 'INFRA_DIR', 'KAFKA_JVM_OPTS', 'APP_NODE_ARGS'];
+const LAUNCHER_VARIABLES = ['DATABASE_URL', 'KAFKA_PORT', 'PG_PORT', 'INFRA_DIR', 'KAFKA_JVM_OPTS', 'APP_NODE_ARGS', 'KAFKA_NODES', 'APP_REPLICAS'];
 
 type Env = Record<string, string>;
 interface ComposeService {
@@ -35,9 +41,12 @@ interface ComposeService {
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[] };
   ports?: Array<string | number | { target?: number; published?: number | string }>;
+  volumes?: Array<string | { source?: string; target?: string }>;
+  [key: string]: unknown;
 }
 interface ComposeFile {
   services?: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
 }
 
 /**
@@ -77,8 +86,47 @@ function appSettings(app: AppName): string[] {
   return declaredSettings(full, className);
 }
 
-function readCompose(): ComposeFile {
-  return parse(fs.readFileSync(COMPOSE_FILE, 'utf8')) as ComposeFile;
+/** A compose file as compose reads it: YAML 1.1 merge keys (`<<: *anchor`) resolved. */
+function readCompose(file = COMPOSE_FILE): ComposeFile {
+  return parse(fs.readFileSync(file, 'utf8'), { merge: true }) as ComposeFile;
+}
+
+/** A volume entry's path in the container (short `source:target[:mode]` or long syntax). */
+function volumeTarget(entry: string | { target?: string }): string {
+  return typeof entry === 'string' ? (entry.split(':')[1] ?? entry) : (entry.target ?? '');
+}
+
+/** A volume entry's named volume (or host path). */
+function volumeSource(entry: string | { source?: string }): string {
+  return typeof entry === 'string' ? entry.split(':')[0] : (entry.source ?? '');
+}
+
+/**
+ * `docker compose -f base -f override`, for the keys these files use, by compose's merge rules: services and
+ * mappings merge key by key (environment and depends_on whichever form they are written in), volumes by their
+ * path in the container, anything else the override replaces.
+ */
+function mergeCompose(base: ComposeFile, override: ComposeFile): ComposeFile {
+  const services: Record<string, ComposeService> = { ...base.services };
+  for (const [name, over] of Object.entries(override.services ?? {})) {
+    const merged: ComposeService = { ...services[name], ...over };
+    const under = services[name];
+    if (under) {
+      if (under.environment || over.environment) merged.environment = { ...environmentOf(under), ...environmentOf(over) };
+      if (under.depends_on || over.depends_on) {
+        const deps = (svc: ComposeService) =>
+          Array.isArray(svc.depends_on) ? Object.fromEntries(svc.depends_on.map((d) => [d, { condition: 'service_started' }])) : (svc.depends_on ?? {});
+        merged.depends_on = { ...deps(under), ...deps(over) };
+      }
+      if (under.volumes || over.volumes) {
+        const kept = (under.volumes ?? []).filter((v) => !(over.volumes ?? []).some((o) => volumeTarget(o) === volumeTarget(v)));
+        merged.volumes = [...kept, ...(over.volumes ?? [])];
+      }
+      if (under.healthcheck && over.healthcheck) merged.healthcheck = { ...under.healthcheck, ...over.healthcheck };
+    }
+    services[name] = merged;
+  }
+  return { ...base, services, volumes: { ...base.volumes, ...override.volumes } };
 }
 
 function service(compose: ComposeFile, name: string): ComposeService {
@@ -212,6 +260,143 @@ describe('docker-compose.yml', () => {
     execFileSync(command, [...args, '-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe', timeout: 60_000 });
   });
 });
+
+describe('docker-compose.cluster.yml over docker-compose.yml: a 3-broker Kafka cluster', () => {
+  const single = readCompose();
+  const compose = mergeCompose(single, readCompose(CLUSTER_FILE));
+  const NODES = ['kafka', 'kafka-2', 'kafka-3'];
+  const nodeEnv = (name: string) => Object.fromEntries(Object.entries(environmentOf(service(compose, name))).map(([k, v]) => [k, withDefaults(v)]));
+  /** `id@host:port` entries of a node's controller quorum, as {id, host, port}. */
+  const voters = (name: string) =>
+    nodeEnv(name)
+      .KAFKA_CONTROLLER_QUORUM_VOTERS.split(',')
+      .map((v) => {
+        const [, id, host, port] = /^(\d+)@([^:]+):(\d+)$/.exec(v.trim()) ?? [];
+        return { id: Number(id), host, port: Number(port) };
+      });
+
+  it('runs three apache/kafka:3.9.1 nodes, each a broker and a controller with a healthcheck, with unique node ids and one cluster id', () => {
+    expect(Object.keys(compose.services ?? {}).filter((name) => /^kafka(-\d+)?$/.test(name))).toEqual(NODES);
+    const ids = NODES.map((name) => Number(nodeEnv(name).KAFKA_NODE_ID));
+    expect(new Set(ids).size).toBe(3);
+    expect(ids.every((id) => Number.isInteger(id) && id > 0)).toBe(true);
+    const clusterIds = new Set(NODES.map((name) => nodeEnv(name).CLUSTER_ID));
+    expect(clusterIds.size).toBe(1);
+    // kafka-storage.sh format takes a base64url UUID: 16 bytes
+    expect(Buffer.from([...clusterIds][0], 'base64url')).toHaveLength(16);
+    for (const name of NODES) {
+      const svc = service(compose, name);
+      expect({ name, image: svc.image }).toEqual({ name, image: 'apache/kafka:3.9.1' });
+      expect({ name, roles: nodeEnv(name).KAFKA_PROCESS_ROLES }).toEqual({ name, roles: 'broker,controller' });
+      expect(JSON.stringify(svc.healthcheck?.test)).toContain('kafka-broker-api-versions.sh');
+    }
+  });
+
+  it('gives every node the same quorum of the three, each voter by its own node id, host and controller port', () => {
+    for (const name of NODES)
+      expect({ name, voters: nodeEnv(name).KAFKA_CONTROLLER_QUORUM_VOTERS }).toEqual({ name, voters: nodeEnv('kafka').KAFKA_CONTROLLER_QUORUM_VOTERS });
+    const quorum = voters('kafka');
+    expect(quorum.map((v) => v.host)).toEqual(NODES);
+    for (const { id, host, port } of quorum) {
+      const env = nodeEnv(host);
+      expect({ host, id: Number(env.KAFKA_NODE_ID) }).toEqual({ host, id });
+      expect(env.KAFKA_LISTENERS).toContain(`CONTROLLER://:${port}`);
+      expect(env.KAFKA_CONTROLLER_LISTENER_NAMES).toBe('CONTROLLER');
+      // other nodes and the apps reach each broker by its service name
+      expect(env.KAFKA_ADVERTISED_LISTENERS).toBe(`PLAINTEXT://${host}:9092`);
+      expect(env.KAFKA_LISTENERS).toContain('PLAINTEXT://:9092');
+    }
+  });
+
+  it('replicates every topic, the internal ones too, on the three nodes with min.insync.replicas 2, and creates none itself', () => {
+    for (const name of NODES) {
+      expect({ name, ...pick(nodeEnv(name)) }).toEqual({
+        name,
+        KAFKA_DEFAULT_REPLICATION_FACTOR: '3',
+        KAFKA_MIN_INSYNC_REPLICAS: '2',
+        KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '3',
+        KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '3',
+        KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '2',
+        KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE: 'false',
+        KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+      });
+    }
+  });
+
+  it("keeps each node's data in a volume of its own, apart from the single broker's", () => {
+    const dataOf = (svc: ComposeService) => (svc.volumes ?? []).filter((v) => volumeTarget(v) === nodeEnv('kafka').KAFKA_LOG_DIRS).map(volumeSource);
+    const singleData = dataOf(service(single, 'kafka'));
+    expect(singleData).toHaveLength(1);
+    const clusterData = NODES.map((name) => dataOf(service(compose, name)));
+    expect(clusterData.every((d) => d.length === 1)).toBe(true);
+    expect(new Set(clusterData.flat()).size).toBe(3);
+    expect(clusterData.flat()).not.toContain(singleData[0]);
+    for (const volume of clusterData.flat()) expect(compose.volumes).toHaveProperty([volume]);
+  });
+
+  describe.each(APPS)('service %s', (app) => {
+    const svc = service(compose, app);
+    const env = Object.fromEntries(Object.entries(environmentOf(svc)).map(([k, v]) => [k, withDefaults(v)]));
+
+    it('gets every broker of the cluster and replicated topics, and keeps the rest of its settings', () => {
+      expect(env.KAFKA_BROKERS.split(',').sort()).toEqual(NODES.map((n) => `${n}:9092`).sort());
+      expect(env.KAFKA_REPLICATION_FACTOR).toBe('3');
+      expect(env.KAFKA_MIN_INSYNC_REPLICAS).toBe('2');
+      const before = environmentOf(service(single, app));
+      for (const name of Object.keys(before).filter((n) => !n.startsWith('KAFKA_')))
+        expect({ name, value: environmentOf(svc)[name] }).toEqual({ name, value: before[name] });
+    });
+
+    it('waits for the three nodes and postgres to be healthy', () => {
+      expect(dependenciesOf(svc)).toEqual(Object.fromEntries([...NODES, 'postgres'].map((n) => [n, 'service_healthy'])));
+    });
+
+    it("sets only variables that are settings of the app's config class", () => {
+      const known = new Set([...baseSettings(), ...appSettings(app)]);
+      expect(Object.keys(env).filter((name) => !known.has(name))).toEqual([]);
+    });
+  });
+
+  it('is accepted by `docker compose config` with docker-compose.yml when a compose client is installed', () => {
+    const client = composeClient();
+    if (client === null) {
+      // no compose client on this machine: the checks above still ran
+      expect(client).toBeNull();
+      return;
+    }
+    const [command, ...args] = client;
+    const out = execFileSync(command, [...args, '-f', COMPOSE_FILE, '-f', CLUSTER_FILE, 'config', '--format', 'json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: 'pipe',
+      timeout: 60_000,
+      env: { ...process.env, ADMIN_TOKEN: 'compose-config-check-token' },
+    });
+    // compose's own merge agrees with this test's on what matters
+    const resolved = JSON.parse(out) as ComposeFile;
+    for (const app of APPS)
+      expect(
+        String(environmentOf(service(resolved, app)).KAFKA_BROKERS)
+          .split(',')
+          .sort(),
+      ).toEqual(NODES.map((n) => `${n}:9092`).sort());
+    expect(environmentOf(service(resolved, 'kafka')).KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(nodeEnv('kafka').KAFKA_CONTROLLER_QUORUM_VOTERS);
+  });
+});
+
+/** The replication settings of a node's environment. */
+function pick(env: Env): Env {
+  const names = [
+    'KAFKA_DEFAULT_REPLICATION_FACTOR',
+    'KAFKA_MIN_INSYNC_REPLICAS',
+    'KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR',
+    'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR',
+    'KAFKA_TRANSACTION_STATE_LOG_MIN_ISR',
+    'KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE',
+    'KAFKA_AUTO_CREATE_TOPICS_ENABLE',
+  ];
+  return Object.fromEntries(names.map((n) => [n, env[n]]));
+}
 
 describe('config sources', () => {
   it('are readable by this test (the property pattern finds the base settings)', () => {
