@@ -37,6 +37,8 @@ export interface OrderRow {
   statusReason: string | null;
   /** orders.shipment.status when the order has a shipment. */
   shipmentStatus: string | null;
+  /** orders.shipment.shipmentId: the shipment the order recorded (checked against shipping's when given). */
+  shipmentId?: string | null;
 }
 
 export interface TimelineRow {
@@ -60,6 +62,8 @@ export interface ReservationRow {
   orderId: string;
   status: string; // RESERVED | RELEASED | SHIPPED | REJECTED
   lines: OrderLine[];
+  /** The shipment its units left with (null: not shipped, or shipped before inventory recorded it). */
+  shipmentId?: string | null;
 }
 
 export interface ShipmentRow {
