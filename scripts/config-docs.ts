@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BaseConfig } from '../libs/platform/src/config/base.config';
+import { TracingConfig } from '../libs/platform/src/config/tracing.config';
 import { describeSettings, SettingInfo } from '../libs/platform/src/config/setting';
 import { OrdersConfig } from '../apps/orders/src/config';
 import { InventoryConfig } from '../apps/inventory/src/config';
@@ -25,6 +26,8 @@ export const SERVICES: ReadonlyArray<{ name: string; configClass: new () => Base
   { name: 'shipping', configClass: ShippingConfig, source: 'apps/shipping/src/config.ts' },
 ];
 export const SHARED = { configClass: BaseConfig, source: 'libs/platform/src/config/base.config.ts' };
+/** The OTEL_ variables every service reads before it starts (tracing). */
+export const TRACING = { configClass: TracingConfig, source: 'libs/platform/src/config/tracing.config.ts' };
 
 /** A variable read by something other than a config class: the launcher (infra/) or docker-compose.yml. */
 export interface ExternalSetting {
@@ -207,6 +210,11 @@ export function sections(): Section[] {
       about: `Read by ${list(SERVICES.map((s) => s.name))} (BaseConfig, ${SHARED.source}).`,
       rows: shared,
     },
+    {
+      title: 'Tracing (OpenTelemetry)',
+      about: `Read by ${list(SERVICES.map((s) => s.name))} before anything else (TracingConfig, ${TRACING.source}): the standard OTEL_ variables, as the OpenTelemetry SDK defines them. Tracing is off unless OTEL_TRACES_EXPORTER is set. See docs/operations.md, Tracing.`,
+      rows: describeSettings(TRACING.configClass).map((info) => rowOf(info, [{ service: 'every service', info }])),
+    },
     ...described.map((s) => {
       const own = s.settings.filter((x) => !baseDefaults.has(x.name));
       const overrides = s.settings
@@ -358,7 +366,7 @@ export function staleOutputs(root = ROOT): Output[] {
 
 /** Settings of the config classes without a `@Setting` text, as "Class.NAME". */
 export function undocumented(): string[] {
-  return [SHARED, ...SERVICES].flatMap(({ configClass }) =>
+  return [SHARED, TRACING, ...SERVICES].flatMap(({ configClass }) =>
     describeSettings(configClass)
       .filter((s) => !s.doc)
       .map((s) => `${configClass.name}.${s.name}`),

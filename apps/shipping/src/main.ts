@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './tracing'; // before anything else loads http or pg
 import { runService } from '@app/platform';
 import { shippingService } from './shipping.definition';
 

@@ -26,3 +26,6 @@ export { MessagingMetrics, LATENCY_BUCKETS, partitionLags, type RelayMetrics, ty
 export { ConsumerLagReader } from './metrics/consumer-lag';
 export { createKafka } from './kafka/kafka-client';
 export { TopicNames } from './kafka/topic-names';
+
+// tracing (on only when the service started the OpenTelemetry SDK; every function is free when off)
+export { currentTraceId, captureTraceContext, withTraceContext, nameServerSpan, shutdownTracing, tracingEnabled, type TraceContext } from './tracing/tracing';

@@ -2,9 +2,18 @@ import { DynamicModule, Logger, LogLevel, ValidationPipe } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RawServerDefault } from 'fastify';
-import { createKafkaTransport, createOutboxRelay, ensureServiceTopics, InboxConsumer, KafkaServerRef } from '@app/messaging';
+import {
+  createKafkaTransport,
+  createOutboxRelay,
+  ensureServiceTopics,
+  InboxConsumer,
+  KafkaServerRef,
+  nameServerSpan,
+  shutdownTracing,
+  tracingEnabled,
+} from '@app/messaging';
 import { BaseConfig } from './config/base.config';
-import { ConfigError, loadConfig } from './config/load-config';
+import { loadConfigOrExit } from './config/load-config';
 import { messagingOptionsFrom } from './config/messaging-options';
 import { unstorableTextProblems, unstorableTextResponse, validationExceptionFactory } from './http/validation';
 import { HttpErrorFilter } from './http/http-error.filter';
@@ -19,17 +28,6 @@ export interface ServiceDefinition<C extends BaseConfig> {
   module: (config: C) => DynamicModule;
   /** Largest accepted request body, in bytes (default 64 KiB); larger ones get 413. */
   bodyLimit?: number;
-}
-
-/** Reads and validates the environment, or prints every problem and exits with status 1. */
-export function loadConfigOrExit<C extends object>(service: string, configClass: new () => C): C {
-  try {
-    return loadConfig(configClass);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${service}: cannot start. ${err.message}\nSee .env.example for every setting.\n`);
-    process.exit(1);
-  }
 }
 
 /** Creates and configures the hybrid (HTTP + Kafka) app, without listening yet. */
@@ -60,6 +58,10 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
     adapter.getInstance().addHook('onResponse', async (request, reply) => {
       metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime);
     });
+  }
+  // tracing on: the request's span is named after its route pattern, as the trace's root reads best
+  if (tracingEnabled()) {
+    adapter.getInstance().addHook('onRequest', async (request) => nameServerSpan(request.method, request.routeOptions.url));
   }
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationExceptionFactory }));
   app.useGlobalFilters(new HttpErrorFilter());
@@ -121,6 +123,7 @@ async function runRelayOnly(service: string, config: BaseConfig, logger: Logger)
     process.once(signal, async () => {
       clearInterval(report);
       await relay.stop(3000);
+      await shutdownTracing();
       logger.log(`relay stopped after publishing ${relay.stats.published} events`);
       process.exit(0);
     });

@@ -5,7 +5,7 @@ import { IsInt } from 'class-validator';
 import { BaseConfig } from '../src/config/base.config';
 import { loadConfig } from '../src/config/load-config';
 import { describeSettings, Setting } from '../src/config/setting';
-import { COMPOSE_SETTINGS, LAUNCHER_SETTINGS, OUTPUTS, render, ROOT, sections, SERVICES, SHARED, staleOutputs } from '../../../scripts/config-docs';
+import { COMPOSE_SETTINGS, LAUNCHER_SETTINGS, OUTPUTS, render, ROOT, sections, SERVICES, SHARED, staleOutputs, TRACING } from '../../../scripts/config-docs';
 
 /**
  * The config classes are the one source of the settings' documentation: .env.example and
@@ -51,14 +51,17 @@ describe('generated configuration docs', () => {
 });
 
 describe('every setting is documented', () => {
-  it.each([SHARED, ...SERVICES].map((c) => [c.configClass.name, c] as const))('every property of %s has a @Setting text', (_name, { configClass, source }) => {
-    const undocumented = describeSettings(configClass)
-      .filter((s) => !s.doc)
-      .map((s) => s.name);
-    if (undocumented.length > 0) {
-      throw new Error(`${source}: give ${undocumented.join(', ')} a @Setting({ doc: '...' }), then run \`npm run config:docs\``);
-    }
-  });
+  it.each([SHARED, TRACING, ...SERVICES].map((c) => [c.configClass.name, c] as const))(
+    'every property of %s has a @Setting text',
+    (_name, { configClass, source }) => {
+      const undocumented = describeSettings(configClass)
+        .filter((s) => !s.doc)
+        .map((s) => s.name);
+      if (undocumented.length > 0) {
+        throw new Error(`${source}: give ${undocumented.join(', ')} a @Setting({ doc: '...' }), then run \`npm run config:docs\``);
+      }
+    },
+  );
 
   it('a new property without @Setting is found, whether it has validators or only an initialiser', () => {
     class Grown extends BaseConfig {
@@ -132,5 +135,12 @@ describe('what the docs say comes from the classes', () => {
     const own = rest.find((s) => s.title === name)!;
     const env = Object.fromEntries([...shared.rows, ...own.rows].map((r) => [r.name, r.value]));
     expect(() => loadConfig(configClass, env)).not.toThrow();
+  });
+
+  it('the values .env.example shows for tracing are accepted, and tracing is off by default', () => {
+    const section = sections().find((s) => s.title.startsWith('Tracing'))!;
+    const env = Object.fromEntries(section.rows.map((r) => [r.name, r.value]));
+    expect(loadConfig(TRACING.configClass, env).OTEL_TRACES_EXPORTER).toBe('none');
+    expect(loadConfig(TRACING.configClass, {}).OTEL_TRACES_EXPORTER).toBe('none');
   });
 });

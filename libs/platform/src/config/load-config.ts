@@ -33,3 +33,14 @@ export function loadConfig<T extends object>(configClass: new () => T, env: Node
   for (const key of Object.keys(declared)) (declared as Record<string, unknown>)[key] = (config as Record<string, unknown>)[key];
   return declared;
 }
+
+/** Reads and validates the environment, or prints every problem and exits with status 1. */
+export function loadConfigOrExit<C extends object>(service: string, configClass: new () => C): C {
+  try {
+    return loadConfig(configClass);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${service}: cannot start. ${err.message}\nSee .env.example for every setting.\n`);
+    process.exit(1);
+  }
+}

@@ -8,6 +8,13 @@ export const ToInt = () =>
     return /^-?\d+$/.test(value.trim()) ? Number(value) : value;
   });
 
+/** Like ToInt, for a decimal number (e.g. a ratio: 0.25, .5, 1). */
+export const ToNumber = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string') return value;
+    return /^-?(\d+\.?\d*|\.\d+)$/.test(value.trim()) ? Number(value) : value;
+  });
+
 export const ToBool = () =>
   Transform(({ value }) => {
     if (typeof value !== 'string') return value;
