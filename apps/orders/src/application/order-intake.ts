@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { IntakeOverloaded, OrderPlacedV1 } from '@app/contracts';
-import { isTransientError, Outbox } from '@app/messaging';
+import { captureTraceContext, isTransientError, Outbox, type TraceContext, withTraceContext } from '@app/messaging';
 import { Order } from '../domain/order';
 import { placedEntry } from '../domain/order.decide';
 import { OrdersRepository } from '../persistence/orders.repository';
@@ -15,6 +15,8 @@ import { OrdersRepository } from '../persistence/orders.repository';
 export interface Placement {
   order: Order;
   event: OrderPlacedV1;
+  /** With tracing on, the request's trace: its order may be committed in another request's transaction. */
+  traceContext?: TraceContext;
 }
 
 export interface OrderIntakeOptions {
@@ -65,9 +67,10 @@ export class OrderIntake {
 
   /** Resolves once the order and its event are committed; rejects with the database's error if not. */
   place(placement: Placement): Promise<void> {
+    const traceContext = captureTraceContext();
     return new Promise<void>((resolve, reject) => {
       const waiting: Waiting = {
-        placement,
+        placement: traceContext ? { ...placement, traceContext } : placement,
         done: (err) => (err === undefined ? resolve() : reject(err)),
         timer: setTimeout(() => {
           const at = this.waiting.indexOf(waiting);
@@ -87,7 +90,8 @@ export class OrderIntake {
       const batch = this.waiting.splice(0, this.options.maxBatch);
       batch.forEach((w) => clearTimeout(w.timer));
       this.inFlight++;
-      void this.commitBatch(batch).finally(() => {
+      // (tracing on: its statements' spans belong to its first order's request, not to whichever started it)
+      void withTraceContext(batch[0].placement.traceContext, () => this.commitBatch(batch)).finally(() => {
         this.inFlight--;
         this.startTransactions();
       });
@@ -130,12 +134,13 @@ export class OrderIntake {
   async write(tx: EntityManager, placements: Placement[]): Promise<void> {
     const events = await this.outbox.enqueue(
       tx,
-      placements.map(({ order, event }) => ({
+      placements.map(({ order, event, traceContext }) => ({
         data: event,
         orderId: order.id,
         correlationId: order.correlationId,
         occurredAt: order.createdAt,
         prevalidated: true,
+        traceContext,
       })),
     );
     for (let i = 0; i < placements.length; i++) {

@@ -4,7 +4,8 @@ import { EntityManager } from 'typeorm';
 import { EventClass, EventEnvelope, headersOf, topicOfEvent, validateData } from '@app/contracts';
 import { deferred, settledRows } from '@app/database';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
-import { ENQUEUE_SQL, fnv1a, keyLockId, LockClass, NOTIFY_SQL } from './outbox.sql';
+import { ENQUEUE_SQL, ENQUEUE_TRACED_SQL, fnv1a, keyLockId, LockClass, NOTIFY_SQL } from './outbox.sql';
+import { storedTraceContext, type TraceContext, tracingEnabled } from '../tracing/tracing';
 
 /** One event to publish: the payload (an instance of a registered event class) and its context. */
 export interface OutgoingEvent<T extends object = object> {
@@ -22,6 +23,11 @@ export interface OutgoingEvent<T extends object = object> {
    * event its consumers would refuse.
    */
   prevalidated?: boolean;
+  /**
+   * With tracing on, the trace context the event belongs to, when it is not the one the enqueue runs in (the
+   * intake's group commit writes several requests' orders in one transaction): see captureTraceContext().
+   */
+  traceContext?: TraceContext;
 }
 
 /** Set on the query runner's data by enqueue() (the transaction's id), so its commit can wake the relay in this process. */
@@ -91,7 +97,7 @@ export class Outbox {
     // Deferred: nothing here needs its answer, so with a pipelining client it goes out with the next
     // statement or the COMMIT. The transaction's id it returns (for the relay's wake) is there by the
     // time the COMMIT answers; until then, and with any other client, the wake just carries no id.
-    const inserted = await tx.query(deferred(ENQUEUE_SQL), [
+    const params: unknown[] = [
       rows.map((r) => r.envelope.id),
       rows.map((r) => r.topic),
       rows.map((r) => r.envelope.orderId),
@@ -102,7 +108,15 @@ export class Outbox {
       LockClass.Key,
       keyLocks,
       keyLocks.length,
-    ]);
+    ];
+    // with tracing on, each row keeps the context it was written in (the relay's PRODUCER span continues it)
+    const traced = tracingEnabled() ? events.map((e) => storedTraceContext(e.traceContext)) : null;
+    if (traced)
+      params.push(
+        traced.map((t) => t?.traceParent ?? null),
+        traced.map((t) => t?.traceState ?? null),
+      );
+    const inserted = await tx.query(deferred(traced ? ENQUEUE_TRACED_SQL : ENQUEUE_SQL), params);
     const data = tx.queryRunner.data as Record<string, unknown>;
     if (!data[OUTBOX_NOTIFIED] && (this.wakePolicy?.notifyOtherRelays() ?? true)) {
       await tx.query(deferred(NOTIFY_SQL));

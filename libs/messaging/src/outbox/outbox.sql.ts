@@ -32,11 +32,21 @@ export function keyLockId(key: string): number {
  * lock ids, $9: their count). The uncorrelated sub-select runs once, as a one-time filter,
  * before the first row and so before the first id is drawn: one round trip for both. It returns
  * the transaction's id, with which the service's relay tells this commit apart from others.
+ * `traced`: each row also stores the W3C trace context it was enqueued in ($10: traceparents, $11:
+ * tracestates, either null per row), which the relay continues.
  */
-export const ENQUEUE_SQL = `INSERT INTO outbox (event_id, topic, message_key, key_hash, payload, headers)
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[])
+function enqueueSql(traced: boolean): string {
+  const [columns, values] = traced ? [', trace_parent, trace_state', ', $10::text[], $11::text[]'] : ['', ''];
+  return `INSERT INTO outbox (event_id, topic, message_key, key_hash, payload, headers${columns})
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[]${values})
    WHERE (SELECT count(pg_advisory_xact_lock($7::int, k)) FROM unnest($8::int[]) AS k) = $9
   RETURNING pg_current_xact_id()::text AS xid`;
+}
+
+export const ENQUEUE_SQL = enqueueSql(false);
+
+/** ENQUEUE_SQL with tracing on; a statement of its own, so that with tracing off nothing more is sent or stored. */
+export const ENQUEUE_TRACED_SQL = enqueueSql(true);
 
 /**
  * Wakes the relays of other processes at this transaction's commit, naming it (see OutboxWakePolicy:

@@ -4,6 +4,7 @@ import { OutboxRow, RelayPublisher } from './publisher';
 import { RelayStats } from './relay-stats';
 import type { RelayMetrics } from '../metrics/messaging-metrics';
 import { parseSnapshot } from './snapshot';
+import { tracingEnabled } from '../tracing/tracing';
 import { WakeGate } from './wake-gate';
 
 export interface DrainOptions {
@@ -61,7 +62,7 @@ export class OutboxDrain {
     if (owned.size === 0) return 0;
     // a commit told of from here on is checked against the snapshot read below (see the relay's idle())
     this.gate.claimStarted();
-    const claim = claimSql(this.options, owned, this.anyQuarantined);
+    const claim = claimSql(this.options, owned, this.anyQuarantined, tracingEnabled());
     const finish = finishSql(this.published, this.txOpen);
     try {
       // the snapshot is read before the claim, so every commit it holds is visible to the claim too
@@ -173,11 +174,11 @@ type ClaimedRow = OutboxRow & { created_ms?: number };
 /**
  * The claim: the oldest rows of the owned lanes, up to a batch (lane = key_hash % lanes). A key with a
  * quarantined row is held back so its order holds; that check is skipped while no row is quarantined, the
- * usual case.
+ * usual case. `traced` (tracing on): with the trace context each row was written in.
  */
-export function claimSql(options: DrainOptions, owned: ReadonlySet<number>, anyQuarantined: boolean): string {
+export function claimSql(options: DrainOptions, owned: ReadonlySet<number>, anyQuarantined: boolean, traced = false): string {
   const lanes = [...owned].map((l) => integer(l)).join(',');
-  return `SELECT id, topic, message_key AS key, payload, headers, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms FROM outbox o
+  return `SELECT id, topic, message_key AS key, payload, headers, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms${traced ? ', trace_parent AS "traceParent", trace_state AS "traceState"' : ''} FROM outbox o
           WHERE (key_hash % ${integer(options.lanes)})::int = ANY('{${lanes}}'::int[]) AND quarantined_at IS NULL
             ${anyQuarantined ? 'AND NOT EXISTS (SELECT 1 FROM outbox q WHERE q.message_key = o.message_key AND q.quarantined_at IS NOT NULL)' : ''}
           ORDER BY id LIMIT ${integer(options.batchSize)} FOR UPDATE SKIP LOCKED`;

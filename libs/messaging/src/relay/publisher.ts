@@ -1,5 +1,6 @@
 import { CompressionTypes, ICustomPartitioner, Kafka, Message, Partitioners, Producer, RecordMetadata } from 'kafkajs';
 import { TopicNames } from '../kafka/topic-names';
+import { endSendSpans, SendSpan, startSendSpan, tracingEnabled } from '../tracing/tracing';
 
 /** A claimed outbox row, ready to send. */
 export interface OutboxRow {
@@ -8,6 +9,9 @@ export interface OutboxRow {
   key: string;
   payload: string;
   headers: Record<string, string>;
+  /** The W3C trace context the row was written in (claimed only with tracing on; null when it was written without). */
+  traceParent?: string | null;
+  traceState?: string | null;
 }
 
 /** Sends rows and resolves only once the broker has acknowledged every one of them. */
@@ -66,21 +70,32 @@ export class KafkaRelayPublisher implements RelayPublisher {
    */
   async publish(rows: OutboxRow[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
+    // tracing on: a PRODUCER span per row, child of the context the row was written in, whose traceparent the
+    // message carries (one per row, not one per batch: each event continues its own order's trace)
+    const spans: SendSpan[] | null = tracingEnabled() ? [] : null;
     for (const row of rows) {
       const topic = this.topics.physical(row.topic);
       let messages = byTopic.get(topic);
       if (!messages) byTopic.set(topic, (messages = []));
-      const message: Message = { key: row.key, value: row.payload, headers: row.headers };
+      const traced = spans && startSendSpan(row);
+      if (traced) spans!.push(traced);
+      const message: Message = { key: row.key, value: row.payload, headers: traced ? traced.headers : row.headers };
       this.assigned.set(message, new Set());
       messages.push(message);
     }
-    if (!this.producer) throw new Error('the relay publisher is not connected');
-    const acknowledged = await this.producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
-    assertAcknowledged(byTopic, (m) => this.assigned.get(m), acknowledged);
+    try {
+      if (!this.producer) throw new Error('the relay publisher is not connected');
+      const acknowledged = await this.producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+      assertAcknowledged(byTopic, (m) => this.assigned.get(m), acknowledged);
+    } catch (err) {
+      if (spans) endSendSpans(spans, err);
+      throw err;
+    }
+    if (spans) endSendSpans(spans);
   }
 
   async disconnect(): Promise<void> {
