@@ -4,6 +4,7 @@ import { DeadLetterHeaders, deadLetterTopicOf } from '@app/contracts';
 import { MESSAGING_OPTIONS, MessagingOptions } from '../messaging.options';
 import { createKafka } from '../kafka/kafka-client';
 import { TopicNames } from '../kafka/topic-names';
+import { injectTraceContext } from '../tracing/tracing';
 
 export interface FailedMessage {
   /** Logical topic the message came from. */
@@ -40,6 +41,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
       [DeadLetterHeaders.ErrorMessage]: error.message.slice(0, 4000),
       [DeadLetterHeaders.FailedAt]: new Date().toISOString(),
     });
+    injectTraceContext(headers);
     await producer.send({
       topic: this.topics.physical(deadLetterTopicOf(message.topic)),
       acks: -1,

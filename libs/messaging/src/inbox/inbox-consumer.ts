@@ -8,6 +8,7 @@ import { DeadLetterPublisher, FailedMessage } from './dead-letter.publisher';
 import { EventRouter } from '../consumer/event-router';
 import { eventIdOf, type InboundMessage, type MessageDispatcher } from '../kafka/inbound-message';
 import type { ConsumerOutcome, EventTypeMetrics, MessagingMetrics } from '../metrics/messaging-metrics';
+import { ConsumeSpan, tracingEnabled } from '../tracing/tracing';
 
 /** Thrown by a handler for an event that can never be applied (a bug or a broken contract). */
 export class PermanentEventError extends Error {
@@ -57,6 +58,8 @@ interface BatchScope {
   applied: Set<string> | null;
   /** What to count once the batch committed (metrics on): the counters of each event's type, and its outcome. */
   counted: { m: EventTypeMetrics; outcome: ConsumerOutcome }[] | null;
+  /** Tracing on: each message's CONSUMER span and outcome, ended once the batch committed or rolled back. */
+  spans: { span: ConsumeSpan; outcome: string }[] | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -70,6 +73,8 @@ const INSERT_INBOX_SQL = 'INSERT INTO inbox (consumer, event_id, event_type) VAL
 
 export interface ConsumeResult {
   outcome: 'applied' | 'duplicate' | 'ignored' | 'dead-lettered';
+  /** A dead letter's error code. */
+  code?: string;
 }
 
 /**
@@ -143,21 +148,37 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
   }
 
   private async attemptBatch(messages: InboundMessage[], applied: Set<string> | null): Promise<true | Error> {
-    const scope: BatchScope = { runner: null, applied, counted: this.metrics ? [] : null };
+    const scope: BatchScope = { runner: null, applied, counted: this.metrics ? [] : null, spans: tracingEnabled() ? [] : null };
     try {
       for (const message of messages) {
-        await this.consumeInBatch(message, scope);
+        if (scope.spans) await this.consumeInBatchTraced(message, scope, scope.spans);
+        else await this.consumeInBatch(message, scope);
         await message.heartbeat(); // kafkajs sends one only every heartbeatInterval: a long batch keeps its partitions
       }
       if (scope.runner) await scope.runner.commitTransaction();
       if (scope.counted) for (const c of scope.counted) this.metrics!.countOutcome(c.m, c.outcome);
+      if (scope.spans) for (const s of scope.spans) s.span.end(s.outcome);
       return true;
     } catch (err) {
       if (scope.runner?.isTransactionActive) await scope.runner.rollbackTransaction().catch(() => {});
+      // their effects are gone: each event is handled again alone, under a span of its own
+      if (scope.spans) for (const s of scope.spans) s.span.end('rolled back');
       if (this.stopping) throw new ConsumerStoppingError();
       return err as Error;
     } finally {
       await scope.runner?.release().catch(() => {});
+    }
+  }
+
+  /** consumeInBatch in the message's CONSUMER span, which stays open until the batch's transaction ends. */
+  private async consumeInBatchTraced(message: InboundMessage, scope: BatchScope, spans: NonNullable<BatchScope['spans']>): Promise<void> {
+    const span = ConsumeSpan.start(message, this.options.service)!;
+    try {
+      const result = await span.run(() => this.consumeInBatch(message, scope));
+      spans.push({ span, outcome: result.outcome });
+    } catch (err) {
+      span.end('rolled back', err);
+      throw err;
     }
   }
 
@@ -170,8 +191,24 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
     return new Set(rows.map((r) => r.id.toLowerCase()));
   }
 
-  /** Handles one message alone: an event through the inbox, a raw message by its @OnMessage handler. */
+  /**
+   * Handles one message alone: an event through the inbox, a raw message by its @OnMessage handler. With
+   * tracing on, in a CONSUMER span that continues the trace the message's headers carry.
+   */
   async handle(inbound: InboundMessage): Promise<ConsumeResult> {
+    const span = ConsumeSpan.start(inbound, this.options.service);
+    if (!span) return this.handleAlone(inbound);
+    try {
+      const result = await span.run(() => this.handleAlone(inbound));
+      span.end(result.outcome, result.outcome === 'dead-lettered' ? `dead-lettered (${result.code})` : undefined);
+      return result;
+    } catch (err) {
+      span.end('stopped', err); // the consumer is stopping: the message is delivered again
+      throw err;
+    }
+  }
+
+  private async handleAlone(inbound: InboundMessage): Promise<ConsumeResult> {
     const raw = this.router.rawHandler(inbound.topic);
     if (raw) return this.handleRaw(inbound, raw);
     const message: FailedMessage = {
@@ -191,7 +228,7 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
       const e = err as EnvelopeError;
       await this.deadLetter(message, e.code ?? 'BAD_ENVELOPE', e.message, heartbeat);
       this.count(inbound.topic, 'unknown', 'dead-lettered');
-      return { outcome: 'dead-lettered' };
+      return { outcome: 'dead-lettered', code: e.code ?? 'BAD_ENVELOPE' };
     }
     const handler = this.router.event(envelope.type, envelope.version);
     if (!handler) {
@@ -202,7 +239,7 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
       }
       await this.deadLetter(message, 'UNHANDLED_VERSION', `${envelope.type} v${envelope.version} has no handler in ${this.options.service}`, heartbeat);
       this.count(inbound.topic, envelope.type, 'dead-lettered');
-      return { outcome: 'dead-lettered' };
+      return { outcome: 'dead-lettered', code: 'UNHANDLED_VERSION' };
     }
 
     let unexpectedFailures = 0; // only failures that are not transient count towards dead-lettering
@@ -243,7 +280,7 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
           this.logger.error(`${where} cannot be applied (${code}): ${error.message}`);
           await this.deadLetter(message, code, error.message, heartbeat);
           this.count(inbound.topic, envelope.type, 'dead-lettered');
-          return { outcome: 'dead-lettered' };
+          return { outcome: 'dead-lettered', code };
         }
         const delay = backoff(attempt);
         this.logger.warn(`${where} failed (attempt ${attempt}, ${transient ? 'transient' : 'unexpected'}): ${error.message}; retrying in ${delay} ms`);
