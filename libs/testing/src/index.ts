@@ -6,4 +6,5 @@ export * from './kafka';
 export * from './cluster';
 export * from './saga-stack';
 export * from './events';
+export * from './fake-transaction';
 export * from './given-when-then';

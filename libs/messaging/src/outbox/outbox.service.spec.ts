@@ -1,21 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { EntityManager } from 'typeorm';
 import { OrderCancelledV1, OrderPlacedV1 } from '@app/contracts';
+import { fakeTransaction } from '@app/testing/fake-transaction';
 import { MessagingOptions } from '../messaging.options';
 import { MAX_EVENT_BYTES, Outbox, OutboxValidationError } from './outbox.service';
-
-/** A transaction that records its statements (the checks under test run before any). */
-function fakeTransaction() {
-  const statements: { sql: string; params: unknown[] }[] = [];
-  const tx = {
-    queryRunner: { isTransactionActive: true, data: {} },
-    query: async (sql: string, params: unknown[] = []) => {
-      statements.push({ sql, params });
-      return [];
-    },
-  } as unknown as EntityManager;
-  return { tx, statements };
-}
 
 const outbox = new Outbox({} as MessagingOptions, { notifyOtherRelays: () => false });
 const context = () => ({ orderId: randomUUID(), correlationId: 'c-1' });

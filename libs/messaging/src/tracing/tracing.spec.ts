@@ -4,15 +4,24 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { IHeaders, Kafka, Message, ProducerBatch, ProducerConfig } from 'kafkajs';
-import { EntityManager } from 'typeorm';
 import { OrderCancelledV1 } from '@app/contracts';
+import { fakeTransaction } from '@app/testing/fake-transaction';
 import { MessagingOptions } from '../messaging.options';
 import { TopicNames } from '../kafka/topic-names';
 import { Outbox } from '../outbox/outbox.service';
 import { ENQUEUE_SQL, ENQUEUE_TRACED_SQL } from '../outbox/outbox.sql';
 import { KafkaRelayPublisher, OutboxRow } from '../relay/publisher';
 import { claimSql } from '../relay/outbox-drain';
-import { captureTraceContext, ConsumeSpan, currentTraceId, disableTracing, enableTracing, storedTraceContext, tracingEnabled, withTraceContext } from './tracing';
+import {
+  captureTraceContext,
+  ConsumeSpan,
+  currentTraceId,
+  disableTracing,
+  enableTracing,
+  storedTraceContext,
+  tracingEnabled,
+  withTraceContext,
+} from './tracing';
 
 /*
  * The plumbing that carries an order's trace across the outbox and Kafka, with the SDK's in-memory exporter:
@@ -21,19 +30,6 @@ import { captureTraceContext, ConsumeSpan, currentTraceId, disableTracing, enabl
  * with the handler (and the rows it enqueues) in its context. The real services, broker and exporter are in
  * test/tracing.e2e-spec.ts.
  */
-
-/** A transaction that records the outbox's statements. */
-function fakeTransaction() {
-  const statements: { sql: string; params: unknown[] }[] = [];
-  const tx = {
-    queryRunner: { isTransactionActive: true, data: {} },
-    query: async (sql: string, params: unknown[] = []) => {
-      statements.push({ sql, params });
-      return [];
-    },
-  } as unknown as EntityManager;
-  return { tx, statements };
-}
 
 /** A Kafka whose producers answer every send as acknowledged (partition 0), recording the messages. */
 function recordingKafka() {
@@ -165,7 +161,12 @@ describe('tracing on', () => {
     const consumer = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CONSUMER)!;
     expect(consumer.name).toBe('process orders.events');
     expect(parentOf(consumer)).toBe(producer.spanContext().spanId);
-    expect(consumer.attributes).toMatchObject({ 'consumer.outcome': 'applied', 'messaging.consumer.group.name': 'inventory', 'order.id': orderId, 'event.type': 'OrderCancelled' });
+    expect(consumer.attributes).toMatchObject({
+      'consumer.outcome': 'applied',
+      'messaging.consumer.group.name': 'inventory',
+      'order.id': orderId,
+      'event.type': 'OrderCancelled',
+    });
     expect(seenInside).toBe(request.spanContext().traceId);
     expect((next.statements[0].params[9] as string[])[0]).toBe(`00-${consumer.spanContext().traceId}-${consumer.spanContext().spanId}-01`);
   });

@@ -1,4 +1,17 @@
-import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type TextMapGetter,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { IHeaders } from 'kafkajs';
 import { EventHeaders } from '@app/contracts';
 
@@ -90,26 +103,20 @@ export interface SendSpan {
  * row's headers with that span's `traceparent` (and `tracestate`) added. Null when tracing is off or the row
  * has no stored context (written while tracing was off, or outside any span): it goes out as it was stored.
  */
-export function startSendSpan(row: { topic: string; key: string; headers: Record<string, string>; traceParent?: string | null; traceState?: string | null }): SendSpan | null {
+export function startSendSpan(row: {
+  topic: string;
+  key: string;
+  headers: Record<string, string>;
+  traceParent?: string | null;
+  traceState?: string | null;
+}): SendSpan | null {
   if (!tracer || !row.traceParent) return null;
-  const parent = propagation.extract(ROOT_CONTEXT, row.traceState ? { traceparent: row.traceParent, tracestate: row.traceState } : { traceparent: row.traceParent });
-  const span = tracer.startSpan(
-    `send ${row.topic}`,
-    {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        'messaging.system': 'kafka',
-        'messaging.operation.type': 'send',
-        'messaging.operation.name': 'send',
-        'messaging.destination.name': row.topic,
-        'messaging.message.id': row.headers[EventHeaders.EventId],
-        'messaging.kafka.message.key': row.key,
-        'event.type': row.headers[EventHeaders.EventType],
-        'order.id': row.key,
-      },
-    },
-    parent,
+  const parent = propagation.extract(
+    ROOT_CONTEXT,
+    row.traceState ? { traceparent: row.traceParent, tracestate: row.traceState } : { traceparent: row.traceParent },
   );
+  const attributes = messagingAttributes('send', row.topic, row.key, row.headers[EventHeaders.EventId], row.headers[EventHeaders.EventType]);
+  const span = tracer.startSpan(`send ${row.topic}`, { kind: SpanKind.PRODUCER, attributes }, parent);
   const headers = { ...row.headers };
   propagation.inject(trace.setSpan(parent, span), headers);
   return { span, headers };
@@ -131,15 +138,34 @@ export function injectTraceContext(headers: Record<string, string>): void {
   if (tracer) propagation.inject(context.active(), headers);
 }
 
-/** Kafka headers as the propagator reads them: kafkajs hands values as Buffers (or arrays of them). */
-const kafkaHeaders: TextMapGetter<IHeaders> = {
-  keys: (carrier) => Object.keys(carrier),
-  get: (carrier, key) => {
-    const value = carrier[key];
-    const first = Array.isArray(value) ? value[0] : value;
-    return first === undefined || first === null ? undefined : first.toString();
-  },
-};
+/** What a relay's and a consumer's span both say of an event (the key is the order's id). */
+function messagingAttributes(
+  operation: 'send' | 'process',
+  topic: string,
+  key: string | undefined,
+  eventId: string | undefined,
+  eventType: string | undefined,
+): Attributes {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': operation,
+    'messaging.operation.name': operation,
+    'messaging.destination.name': topic,
+    'messaging.message.id': eventId,
+    'event.type': eventType,
+    ...(key === undefined ? {} : { 'messaging.kafka.message.key': key, 'order.id': key }),
+  };
+}
+
+/** A Kafka header as text: kafkajs hands values as Buffers (or arrays of them). */
+function header(headers: IHeaders, name: string): string | undefined {
+  const value = headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === null ? undefined : first.toString();
+}
+
+/** Kafka headers as the propagator reads them. */
+const kafkaHeaders: TextMapGetter<IHeaders> = { keys: (carrier) => Object.keys(carrier), get: header };
 
 /**
  * The CONSUMER span of one fetched message: a child of the relay's PRODUCER span whose context came in the
@@ -157,25 +183,13 @@ export class ConsumeSpan {
     if (!tracer) return null;
     const parent = propagation.extract(ROOT_CONTEXT, message.headers, kafkaHeaders);
     const key = message.key?.toString();
-    const span = tracer.startSpan(
-      `process ${message.topic}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.operation.name': 'process',
-          'messaging.destination.name': message.topic,
-          'messaging.destination.partition.id': String(message.partition),
-          'messaging.kafka.offset': Number(message.offset),
-          'messaging.consumer.group.name': consumer,
-          'messaging.message.id': kafkaHeaders.get(message.headers, EventHeaders.EventId),
-          'event.type': kafkaHeaders.get(message.headers, EventHeaders.EventType),
-          ...(key === undefined ? {} : { 'messaging.kafka.message.key': key, 'order.id': key }),
-        },
-      },
-      parent,
-    );
+    const attributes: Attributes = {
+      ...messagingAttributes('process', message.topic, key, header(message.headers, EventHeaders.EventId), header(message.headers, EventHeaders.EventType)),
+      'messaging.destination.partition.id': String(message.partition),
+      'messaging.kafka.offset': Number(message.offset),
+      'messaging.consumer.group.name': consumer,
+    };
+    const span = tracer.startSpan(`process ${message.topic}`, { kind: SpanKind.CONSUMER, attributes }, parent);
     return new ConsumeSpan(span, trace.setSpan(parent, span));
   }
 
