@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DeadLetterHeaders, Topics } from '@app/contracts';
+import { InboxConsumer } from '@app/messaging';
 import {
   createDatabase,
   dropDatabase,
@@ -50,6 +51,24 @@ describe('inbox consumer (real Kafka, real PostgreSQL)', () => {
     await waitUntil('the event after the duplicate to be applied', () => applied(suite.databaseUrl, 'dup-after'));
     expect(await applied(suite.databaseUrl, 'dup-1')).toBe(1);
     expect(await query(suite.databaseUrl, 'SELECT count(*)::int AS n FROM inbox WHERE event_id = $1', [first.id])).toEqual([{ n: 1 }]);
+  });
+
+  it("applies a batch in one transaction without waiting for the batch's heartbeat (a dead or frozen coordinator must not hold its locks)", async () => {
+    const orderId = randomUUID();
+    const never = () => new Promise<void>(() => {}); // a heartbeat to a coordinator that will not answer
+    const messages = ['hb-1', 'hb-2'].map((reason, i) => ({
+      topic: Topics.OrdersEvents,
+      partition: 0,
+      offset: String(1_000_000 + i),
+      key: Buffer.from(orderId),
+      value: Buffer.from(JSON.stringify(envelope(orderId, reason))),
+      headers: {},
+      heartbeat: never,
+    }));
+    const inbox = suite.running.app.get(InboxConsumer);
+    const outcome = await Promise.race([inbox.handleInOneTransaction(messages), new Promise((r) => setTimeout(() => r('still waiting'), 20_000))]);
+    expect(outcome).toBe(true);
+    expect([await applied(suite.databaseUrl, 'hb-1'), await applied(suite.databaseUrl, 'hb-2')]).toEqual([1, 1]);
   });
 
   it('poison messages go to the dead-letter topic with their origin and error, and the partition moves on', async () => {

@@ -153,7 +153,9 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
       for (const message of messages) {
         if (scope.spans) await this.consumeInBatchTraced(message, scope, scope.spans);
         else await this.consumeInBatch(message, scope);
-        await message.heartbeat(); // kafkajs sends one only every heartbeatInterval: a long batch keeps its partitions
+        // kafkajs sends one only every heartbeatInterval, so a long batch keeps its partitions; not awaited: a
+        // coordinator that died or froze would hold this transaction's locks and connection until kafkajs gives up
+        message.heartbeat().catch(() => {});
       }
       if (scope.runner) await scope.runner.commitTransaction();
       if (scope.counted) for (const c of scope.counted) this.metrics!.countOutcome(c.m, c.outcome);
