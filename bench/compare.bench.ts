@@ -3,7 +3,7 @@
  * restarted with each value in turn (rounds alternate the values, so drift on a noisy machine hits all
  * of them alike) and take the same evenly paced load. Per value, medians over the rounds of: CPU per
  * order (the whole machine's busy time, so the broker, PostgreSQL and the load are included), orders
- * still unfinished when the load stops, and placed-to-CONFIRMED latency.
+ * still unfinished when the load stops, and placed-to-CONFIRMED latency. KAFKA_NODES=3: on a 3-node Kafka cluster.
  *
  *   COMPARE_SETTING=CONSUMER_BATCH_SIZE COMPARE_VALUES=1,50 COMPARE_RATE=60 npm run bench:compare
  */
@@ -18,6 +18,8 @@ import { orderBody, paced, startSaga } from './saga';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const apps = require('../infra/lib/apps');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kafkaLib = require('../infra/lib/kafka');
 
 const SETTING = process.env.COMPARE_SETTING ?? 'CONSUMER_BATCH_SIZE';
 const VALUES = (process.env.COMPARE_VALUES ?? '1,50').split(',').map((v) => v.trim());
@@ -39,6 +41,17 @@ for (const [name, n] of [
 ] as const) {
   if (!Number.isFinite(n) || n <= 0) fail(`${name} must be a positive number`);
 }
+/** KAFKA_NODES as the launcher reads it (1 or 3): the Kafka every value runs on. */
+function kafkaNodeCount(): number {
+  try {
+    return kafkaLib.readNodes();
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+const KAFKA_NODES = kafkaNodeCount();
+// the infrastructure starts once for all values: they would all run on the same Kafka
+if (SETTING === 'KAFKA_NODES') fail('KAFKA_NODES cannot be compared in one run (the Kafka is started once); run bench:compare once with each');
 
 /** Seconds the whole machine was busy (all CPUs, every process), from /proc/stat. */
 function busySeconds(): number {
@@ -61,8 +74,8 @@ async function main() {
   const started = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eos-bench-compare-'));
   progress(`comparing ${SETTING} = ${VALUES.join(' vs ')} at ${RATE} orders/s for ${SECONDS}s, ${ROUNDS} rounds`);
-  progress(`starting Kafka and PostgreSQL (fsync on) in ${dir}`);
-  const state = await infra.stackUp({ dir, durable: true, quiet: true });
+  progress(`starting ${KAFKA_NODES > 1 ? `a ${KAFKA_NODES}-node Kafka cluster` : 'Kafka'} and PostgreSQL (fsync on) in ${dir}`);
+  const state = await infra.stackUp({ dir, durable: true, quiet: true, kafkaNodes: KAFKA_NODES });
   const ordersDb = new Pool({ connectionString: infra.databaseUrl(state.postgres.url, 'orders'), max: 2 });
   const unfinished = async (customer: string) =>
     Number((await ordersDb.query(`SELECT count(*) FROM orders WHERE customer_id = $1 AND status IN ('PENDING','RESERVED')`, [customer])).rows[0].count);
@@ -126,7 +139,7 @@ async function main() {
     benchmark: 'compare',
     at: new Date().toISOString(),
     machine: machine(),
-    settings: { setting: SETTING, values: VALUES, rate: RATE, seconds: SECONDS, rounds: ROUNDS },
+    settings: { setting: SETTING, values: VALUES, rate: RATE, seconds: SECONDS, rounds: ROUNDS, kafkaNodes: KAFKA_NODES },
     measures,
     summary,
     seconds: Math.round((Date.now() - started) / 1000),
@@ -138,7 +151,9 @@ async function main() {
       ...summary.map((s) => [s.value, s.cpu_ms_per_order, round(s.cpu_ms_per_order / base, 2), s.unfinished_at_end, s.p50_ms, s.p90_ms, s.p99_ms]),
     ]),
   );
-  console.log(`\nmedians of ${ROUNDS} rounds at ${RATE} orders/s for ${SECONDS}s each; results in ${file}`);
+  console.log(
+    `\nmedians of ${ROUNDS} rounds at ${RATE} orders/s for ${SECONDS}s each, Kafka ${KAFKA_NODES > 1 ? `cluster of ${KAFKA_NODES} nodes` : 'one broker'}; results in ${file}`,
+  );
   console.log(`RESULT setting=${SETTING} ` + summary.map((s) => `cpu_ms_per_order[${s.value}]=${s.cpu_ms_per_order} p50_ms[${s.value}]=${s.p50_ms}`).join(' '));
 }
 

@@ -10,6 +10,7 @@
  *     or above (d);
  * (d) the highest end-to-end rate at which the backlog of unfinished orders stops growing, with each app's RSS;
  * and for (b) and (c), the CPU each process (apps, broker, PostgreSQL, this load generator) spent per order.
+ * KAFKA_NODES=3 runs it all on a 3-node Kafka cluster (topics with 3 replicas, min.insync.replicas 2) instead of one broker.
  * Figures only: nothing here is a pass/fail threshold.
  */
 import 'reflect-metadata';
@@ -34,6 +35,8 @@ import { orderBody, paced, RunningSaga, SKU, startSaga } from './saga';
 const autocannon = require('autocannon');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const apps = require('../infra/lib/apps');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kafkaLib = require('../infra/lib/kafka');
 
 /** A positive whole-number setting from the environment; anything else stops the run with a message naming it. */
 function setting(name: string, fallback: number): number {
@@ -48,6 +51,22 @@ function setting(name: string, fallback: number): number {
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 32);
 const SECONDS = setting('BENCH_SECONDS', 10);
 const ROUNDS = setting('BENCH_ROUNDS', 3);
+/** KAFKA_NODES as the launcher reads it: 1 broker (the default) or a cluster of 3 nodes. */
+function kafkaNodeCount(): number {
+  try {
+    return kafkaLib.readNodes();
+  } catch (err) {
+    console.error(`bench:e2e: ${(err as Error).message}`);
+    process.exit(2);
+  }
+}
+const KAFKA_NODES = kafkaNodeCount();
+const REPLICATION: { replicationFactor: number; minInsyncReplicas: number } = kafkaLib.replicationSettings(KAFKA_NODES);
+/** Which Kafka the run measured, for the progress, the summary and the RESULT line. */
+const KAFKA_SETUP =
+  KAFKA_NODES > 1
+    ? `a ${KAFKA_NODES}-node Kafka cluster (replication factor ${REPLICATION.replicationFactor}, min.insync.replicas ${REPLICATION.minInsyncReplicas})`
+    : 'one Kafka broker';
 function rssMb(pid: number): number {
   try {
     const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
@@ -126,8 +145,8 @@ async function main() {
   const started = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eos-bench-e2e-'));
   let saga: RunningSaga | undefined;
-  progress(`starting Kafka and PostgreSQL (fsync on) in ${dir}`);
-  const state = await infra.stackUp({ dir, durable: true, quiet: true });
+  progress(`starting ${KAFKA_SETUP} and PostgreSQL (fsync on) in ${dir}`);
+  const state = await infra.stackUp({ dir, durable: true, quiet: true, kafkaNodes: KAFKA_NODES });
   const cleanup = async () => {
     await saga?.stop();
     await infra.stackDown({ dir, quiet: true });
@@ -142,17 +161,36 @@ async function main() {
     const children = saga.children;
     const orders = saga.ordersUrl;
     progress('three services ready');
-    // where an order's CPU goes: each app, the broker, PostgreSQL (postmaster and backends), the load generator
+    // where an order's CPU goes: each app, the broker (every node of a cluster together), PostgreSQL (postmaster
+    // and backends), the load generator
     const postgresPid = state.postgres.embedded ? state.postgres.pid : undefined;
+    const brokers: { nodeId?: number; pid: number }[] = kafkaLib.kafkaNodes(state.kafka);
+    const brokerPids = brokers.map((node) => node.pid);
     const processes: ProcessGroups = {
       ...Object.fromEntries(apps.APPS.map((a: { name: string }, i: number) => [a.name, () => processCpuMs(children[i].pid!)])),
-      kafka: () => processCpuMs(state.kafka.pid),
+      kafka: () => brokerPids.reduce((sum, pid) => sum + processCpuMs(pid), 0),
       ...(postgresPid ? { postgres: () => processTreeCpuMs(postgresPid) } : {}),
       load: () => processCpuMs(process.pid),
     };
-    const describeCpu = (cpu: Record<string, number>) =>
+    // each node's part of `kafka`, kept apart from `processes` so that the total counts it once
+    const brokerNodes: ProcessGroups =
+      brokers.length > 1 ? Object.fromEntries(brokers.map((node) => [`node${node.nodeId}`, () => processCpuMs(node.pid)])) : {};
+    const cpuNow = () => ({ groups: cpuReading(processes), nodes: cpuReading(brokerNodes) });
+    const cpuSince = (before: ReturnType<typeof cpuNow>, orders: number) => {
+      const after = cpuNow();
+      const nodes = cpuPerOrder(before.nodes, after.nodes, orders);
+      delete nodes.total;
+      return { perOrder: cpuPerOrder(before.groups, after.groups, orders), kafkaNodes: nodes };
+    };
+    const describeCpu = (cpu: Record<string, number>, kafkaNodes: Record<string, number> = {}) =>
       Object.entries(cpu)
-        .map(([name, ms]) => `${name} ${ms}`)
+        .map(([name, ms]) =>
+          name === 'kafka' && Object.keys(kafkaNodes).length
+            ? `${name} ${ms} (${Object.entries(kafkaNodes)
+                .map(([node, nodeMs]) => `${node} ${nodeMs}`)
+                .join(', ')})`
+            : `${name} ${ms}`,
+        )
         .join(', ');
 
     const ordersDb = new Pool({ connectionString: infra.databaseUrl(state.postgres.url, 'orders'), max: 4 });
@@ -160,7 +198,7 @@ async function main() {
     // Quiet means every order is final AND every service has consumed everything (consumer lag 0)
     // AND every outbox is empty: orders reach CONFIRMED before inventory has applied the shipments,
     // and a measure started on a still-busy system would time that backlog, not the saga.
-    const admin = new Kafka({ clientId: 'bench-lag', brokers: [state.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({ clientId: 'bench-lag', brokers: state.kafka.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const serviceDbs = apps.APPS.map((a: { name: string }) => new Pool({ connectionString: infra.databaseUrl(state.postgres.url, a.name), max: 1 }));
     const pendingWork = async () => {
@@ -234,15 +272,16 @@ async function main() {
       drainSeconds: number;
       httpAlone: number;
       cpuMsPerOrder: Record<string, number>;
+      kafkaNodesCpuMsPerOrder: Record<string, number>;
     }[] = [];
     for (let r = 1; r <= ROUNDS; r++) {
       progress(`round ${r}/${ROUNDS}: (b) POST /orders with autocannon, ${CONNECTIONS} connections, ${SECONDS}s`);
-      const cpuBefore = cpuReading(processes);
+      const cpuBefore = cpuNow();
       const res = await autocannon({ ...intakeLoad, body: orderBody(`intake-${r}`) });
       const http = res['2xx'] / SECONDS;
       const drainSeconds = await drain('the saga to finish the intake burst');
       // the burst and the saga catching up after it: everything those orders cost
-      const cpuMsPerOrder = cpuPerOrder(cpuBefore, cpuReading(processes), res['2xx']);
+      const { perOrder: cpuMsPerOrder, kafkaNodes: kafkaNodesCpuMsPerOrder } = cpuSince(cpuBefore, res['2xx']);
       progress(
         `round ${r}/${ROUNDS}: (a) place-order SQL through pg into the orders database, the saga taking the orders up as in (b), ${CONNECTIONS} connections, ${SECONDS}s`,
       );
@@ -264,11 +303,11 @@ async function main() {
       }
       const httpAlone = alone['2xx'] / SECONDS;
       await drain('the saga to finish the paused intake');
-      rounds.push({ limit, limitWithSaga, http, non2xx: res.non2xx + alone.non2xx, drainSeconds, httpAlone, cpuMsPerOrder });
+      rounds.push({ limit, limitWithSaga, http, non2xx: res.non2xx + alone.non2xx, drainSeconds, httpAlone, cpuMsPerOrder, kafkaNodesCpuMsPerOrder });
       progress(
         `round ${r}/${ROUNDS}: b/a ${(http / limitWithSaga).toFixed(2)}, b'/a ${(httpAlone / limit).toFixed(2)}; with the saga running: SQL ${Math.round(limitWithSaga)}/s, HTTP ${Math.round(http)}/s (${res.non2xx} non-2xx; backlog drained in ${drainSeconds.toFixed(1)}s); alone: SQL ${Math.round(limit)}/s, HTTP ${Math.round(httpAlone)}/s`,
       );
-      progress(`    CPU ms per order of that burst, saga included: ${describeCpu(cpuMsPerOrder)}`);
+      progress(`    CPU ms per order of that burst, saga included: ${describeCpu(cpuMsPerOrder, kafkaNodesCpuMsPerOrder)}`);
     }
     await limitPool.end();
     await liveOrdersPool.end();
@@ -333,7 +372,7 @@ async function main() {
       // steady state at that rate: 5 s of the same load first (not measured) warms the JITs and caches
       progress(`(c) ${rate} orders/s: 5s warm-up, then ${windows} x 15s measured (${label}); placed-to-CONFIRMED latency from the orders database`);
       await paced(`${orders}/orders`, orderBody(`warm-up-${rate}`), rate, 5);
-      const cpuBefore = cpuReading(processes);
+      const cpuBefore = cpuNow();
       const customers: string[] = [];
       const perWindow: { samples: number; p50_ms: number; p90_ms: number; p99_ms: number; max_ms: number }[] = [];
       const all: number[] = [];
@@ -362,7 +401,7 @@ async function main() {
         perWindow.push(window);
         progress(`    window ${w}/${windows}: p50 ${window.p50_ms} ms, p90 ${window.p90_ms} ms, p99 ${window.p99_ms} ms over ${ms.length} orders`);
       }
-      const cpuMsPerOrder = cpuPerOrder(cpuBefore, cpuReading(processes), placed);
+      const { perOrder: cpuMsPerOrder, kafkaNodes: kafkaNodesCpuMsPerOrder } = cpuSince(cpuBefore, placed);
       const hops = await hopLatencies(customers);
       const med = (k: 'p50_ms' | 'p90_ms' | 'p99_ms') => round(median(perWindow.map((x) => x[k])));
       const figures = {
@@ -379,6 +418,7 @@ async function main() {
         windows: perWindow,
         hops_ms: hops,
         cpu_ms_per_order: cpuMsPerOrder,
+        kafka_nodes_cpu_ms_per_order: kafkaNodesCpuMsPerOrder,
       };
       if (windows > 1) {
         progress(
@@ -386,7 +426,7 @@ async function main() {
         );
       }
       progress(`    per hop p50 / p99 ms: ${describeHops(hops)}`);
-      progress(`    CPU ms per order: ${describeCpu(cpuMsPerOrder)}`);
+      progress(`    CPU ms per order: ${describeCpu(cpuMsPerOrder, kafkaNodesCpuMsPerOrder)}`);
       return figures;
     };
     // also at 30% of (b), the intake rate: on two cores that is close to what the whole saga sustains, so it shows
@@ -433,6 +473,8 @@ async function main() {
       at: new Date().toISOString(),
       machine: machine(),
       settings: { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, postgresFsync: true },
+      // absent in results from before cluster mode: those ran on one broker
+      kafka: { nodes: KAFKA_NODES, replication_factor: REPLICATION.replicationFactor, min_insync_replicas: REPLICATION.minInsyncReplicas },
       rounds,
       // like with like: (b) and (a) both while the saga runs on the same cores, and (b') and (a) both alone
       intake_per_s: Math.round(intake),
@@ -453,6 +495,7 @@ async function main() {
     };
     const file = writeResult('e2e', result);
     console.log('');
+    console.log(`Kafka: ${KAFKA_SETUP}`);
     console.log(
       table([
         ['measure', 'value'],
@@ -479,9 +522,15 @@ async function main() {
           `${latencyAtIntake.p50_ms} / ${latencyAtIntake.p90_ms} / ${latencyAtIntake.p99_ms}`,
         ],
         [`    per hop p50 / p99 ms @ ${latencyAtIntake.rate_per_s}/s`, describeHops(latencyAtIntake.hops_ms)],
-        [`CPU ms per order, (b) burst + saga catching up (round ${rounds.length})`, describeCpu(rounds[rounds.length - 1].cpuMsPerOrder)],
-        [`CPU ms per order, (c) @ ${latency.rate_per_s}/s`, describeCpu(latency.cpu_ms_per_order)],
-        [`CPU ms per order, (c) @ ${latencyAtIntake.rate_per_s}/s`, describeCpu(latencyAtIntake.cpu_ms_per_order)],
+        [
+          `CPU ms per order, (b) burst + saga catching up (round ${rounds.length})`,
+          describeCpu(rounds[rounds.length - 1].cpuMsPerOrder, rounds[rounds.length - 1].kafkaNodesCpuMsPerOrder),
+        ],
+        [`CPU ms per order, (c) @ ${latency.rate_per_s}/s`, describeCpu(latency.cpu_ms_per_order, latency.kafka_nodes_cpu_ms_per_order)],
+        [
+          `CPU ms per order, (c) @ ${latencyAtIntake.rate_per_s}/s`,
+          describeCpu(latencyAtIntake.cpu_ms_per_order, latencyAtIntake.kafka_nodes_cpu_ms_per_order),
+        ],
         ['(d) highest sustained end-to-end rate, per s', result.e2e_sustained_per_s],
         ...stepResults.map((s) => [
           `    ${s.rate}/s: backlog ${s.backlogStart}->${s.backlogEnd}`,
@@ -489,9 +538,9 @@ async function main() {
         ]),
       ]),
     );
-    console.log(`\n${CONNECTIONS} connections, ${SECONDS}s per measure, ${ROUNDS} rounds; results in ${file}`);
+    console.log(`\n${KAFKA_SETUP}; ${CONNECTIONS} connections, ${SECONDS}s per measure, ${ROUNDS} rounds; results in ${file}`);
     console.log(
-      `RESULT intake_per_s=${result.intake_per_s} intake_limit_per_s=${result.intake_limit_per_s} intake_ratio=${result.intake_ratio} e2e_p50_ms=${result.latency.p50_ms} e2e_p99_ms=${result.latency.p99_ms} e2e_sustained_per_s=${result.e2e_sustained_per_s}` +
+      `RESULT kafka_nodes=${KAFKA_NODES} intake_per_s=${result.intake_per_s} intake_limit_per_s=${result.intake_limit_per_s} intake_ratio=${result.intake_ratio} e2e_p50_ms=${result.latency.p50_ms} e2e_p99_ms=${result.latency.p99_ms} e2e_sustained_per_s=${result.e2e_sustained_per_s}` +
         ` intake_ratio_saga_paused=${result.intake_ratio_saga_paused} intake_ratio_mixed=${result.intake_ratio_mixed}` +
         ` e2e_p50_ms_at_30pct_intake=${latencyAtIntake.p50_ms} e2e_p99_ms_at_30pct_intake=${latencyAtIntake.p99_ms}`,
     );
