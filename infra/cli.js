@@ -8,13 +8,14 @@ const path = require('node:path');
 const stack = require('./lib/stack');
 const { readPort } = require('./lib/env');
 const { readNodes } = require('./lib/kafka');
+const observe = require('./lib/observe');
 
 const dir = path.resolve(process.env.INFRA_DIR || path.join(__dirname, '..', '.data', 'infra'));
 const USAGE = [
   'usage: node infra/cli.js <command>',
   '  up             start Kafka (KAFKA_NODES=3: a 3-node cluster) and PostgreSQL (or find them up) and print the orders app environment',
-  '  down           stop them',
-  '  status         say whether they run and answer',
+  '  down           stop them (and the Prometheus and Zipkin of `npm start -- --observe`)',
+  '  status         say whether they run and answer (and Prometheus and Zipkin, when started)',
   '  env [service]  print KAFKA_BROKERS, the topics\' replication and DATABASE_URL for orders, inventory or shipping',
   '  restart-kafka [node]  stop the broker (every node of a cluster, or node 1-3 alone) and start it again on the same port and data',
 ].join('\n');
@@ -37,6 +38,7 @@ async function main(command) {
     case 'status': {
       const { up, state, problems } = await stack.status(dir);
       console.log(up ? `up: Kafka ${state.kafka.brokers}${clusterNote(state)}, PostgreSQL ${stack.redact(state.postgres.url)}` : `down: ${problems.join('; ')}`);
+      for (const part of observe.status(dir)) console.log(`observe: ${part}`);
       return;
     }
     case 'env': {

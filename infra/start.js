@@ -2,7 +2,8 @@
 'use strict';
 // `npm start`: brings up Kafka and PostgreSQL, builds and starts orders, inventory and shipping
 // (APP_REPLICAS of each), waits until each is ready, prints where they are, keeps them running (an app
-// that crashes is restarted), and tears everything down on Ctrl-C.
+// that crashes is restarted), and tears everything down on Ctrl-C. With --observe (OBSERVE=1), Prometheus and
+// Zipkin too, the apps sending their traces to Zipkin.
 const fs = require('node:fs');
 const path = require('node:path');
 const stack = require('./lib/stack');
@@ -10,6 +11,7 @@ const apps = require('./lib/apps');
 const { supervise } = require('./lib/supervisor');
 const { readPort } = require('./lib/env');
 const { readNodes } = require('./lib/kafka');
+const observe = require('./lib/observe');
 const { log } = require('./lib/proc');
 
 const dir = path.resolve(process.env.INFRA_DIR || path.join(apps.ROOT, '.data', 'infra'));
@@ -38,6 +40,7 @@ function shown(file) {
 }
 
 const supervised = [];
+let observing = false;
 let stopping = false;
 let infraTouched = false; // a bad setting found before must not stop infrastructure that `infra:up` started
 
@@ -46,9 +49,9 @@ async function shutdown(why, code = 0) {
   stopping = true;
   log(why);
   if (!infraTouched) process.exit(code);
-  log('stopping the apps, then Kafka and PostgreSQL...');
+  log(`stopping the apps, then ${observing ? 'Prometheus, Zipkin, ' : ''}Kafka and PostgreSQL...`);
   await Promise.all(supervised.map((s) => s.stop()));
-  await stack.down({ dir, quiet: true }).catch((err) => log(`could not stop Kafka and PostgreSQL: ${err.message}`));
+  await stack.down({ dir, quiet: true }).catch((err) => log(`could not stop the infrastructure: ${err.message}`));
   log('everything stopped');
   process.exit(code);
 }
@@ -72,16 +75,24 @@ async function main() {
   process.on('SIGINT', () => shutdown('Ctrl-C'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  const list = apps.configuredApps(); // bad ports and replica counts fail here, before anything starts
+  observing = observe.readObserve(); // bad arguments, ports and replica counts fail here, before anything starts
+  const list = apps.configuredApps();
   const replicas = apps.readReplicas();
   const instances = apps.instancesOf(list, replicas);
   const kafkaPort = readPort('KAFKA_PORT', 9092);
   const pgPort = readPort('PG_PORT', 5433);
   const kafkaNodes = readNodes();
+  let observePorts = null;
+  if (observing) {
+    observe.prometheusBinary(); // says how to install it when missing
+    observePorts = await observe.choosePorts(instances, { prometheus: readPort('PROMETHEUS_PORT', 9090), zipkin: readPort('ZIPKIN_PORT', 9411) });
+  }
   await apps.checkPortsFree(instances);
   apps.checkDist(process.env.APP_DIST_DIR);
-  log('1/3 infrastructure');
+  log(`1/3 infrastructure${observing ? ' (and Zipkin)' : ''}`);
   infraTouched = true;
+  // Zipkin takes 10-20 s to start: it starts while Kafka, PostgreSQL and the apps do (Prometheus once they are up)
+  const watching = observing ? await observe.start({ infraDir: dir, instances, ports: observePorts }) : null;
   const state = await stack.up({ dir, kafkaPort, kafkaNodes, pgPort, databaseUrl: process.env.DATABASE_URL || undefined });
   if (process.env.APP_DIST_DIR) {
     log(`2/3 running the apps built in APP_DIST_DIR (${process.env.APP_DIST_DIR}); not building`);
@@ -96,7 +107,7 @@ async function main() {
   // service's name), one outbox whose lanes their relays share
   for (const instance of instances) {
     const logFile = logFileOf(instance);
-    const env = apps.appEnv(state, instance, { ADMIN_TOKEN: adminToken });
+    const env = apps.appEnv(state, instance, { ADMIN_TOKEN: adminToken, ...(watching ? observe.tracingEnv(watching.zipkin.port) : {}) });
     supervised.push(
       supervise(
         { name: instance.label },
@@ -110,7 +121,8 @@ async function main() {
       ),
     );
   }
-  await allReady(instances, supervised, FIRST_READY_TIMEOUT_MS);
+  await Promise.all([allReady(instances, supervised, FIRST_READY_TIMEOUT_MS), watching?.zipkinReady]);
+  const prometheus = watching ? await watching.startPrometheus() : null;
 
   const notes = {
     orders: '(POST /orders, GET /orders/:id)',
@@ -128,6 +140,12 @@ async function main() {
   }
   line('Kafka', `${state.kafka.brokers}${state.kafka.nodes ? ` (${state.kafka.nodes.length} nodes; topics: 3 replicas, min.insync.replicas 2)` : ''}`);
   line('PostgreSQL', `${stack.redact(state.postgres.url)} (databases: orders, inventory, shipping)`);
+  if (watching) {
+    const { zipkin } = watching;
+    const scrapes = `scrapes the ${instances.length} app instances every ${observe.SCRAPE_INTERVAL_SECONDS}s`;
+    line('Prometheus', `${prometheus.url.padEnd(24)}(alerts: ${prometheus.alerts}; ${scrapes})`);
+    line('Zipkin', `${zipkin.url}/zipkin/  (the apps' traces)`);
+  }
   line('logs', `${shown(logDir)}/*.log`);
   line(null, 'Press Ctrl-C to stop everything. An app that crashes is restarted.');
 }

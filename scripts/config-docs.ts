@@ -95,6 +95,27 @@ export const LAUNCHER_SETTINGS: ExternalSetting[] = [
     rules: ['a whole number 1-4'],
   },
   {
+    name: 'OBSERVE',
+    doc: `1 (or true): npm start also runs Prometheus (Debian's prometheus package, or any prometheus binary on PATH; not
+      installed by the launcher) scraping every app instance with the alert rules of infra/prometheus/alerts.yml, and Zipkin
+      (fetched once with Maven) receiving the apps' traces: the apps get OTEL_TRACES_EXPORTER=zipkin and its endpoint. Same as
+      npm start -- --observe. See docs/operations.md, Watching it run.`,
+    default: '0',
+    rules: ['1, true, 0 or false'],
+  },
+  {
+    name: 'PROMETHEUS_PORT',
+    doc: "Preferred port of the launcher's Prometheus (OBSERVE; a free one is used when it is taken).",
+    default: '9090',
+    rules: ['TCP port 1-65535, not that of an app'],
+  },
+  {
+    name: 'ZIPKIN_PORT',
+    doc: "Preferred port of the launcher's Zipkin (OBSERVE; a free one is used when it is taken).",
+    default: '9411',
+    rules: ['TCP port 1-65535, not that of an app'],
+  },
+  {
     name: 'INFRA_DIR',
     doc: `Folder holding the local infrastructure's data, logs and state. When it is set, npm start writes the apps' logs
       to its logs folder too (otherwise to .data/logs).`,

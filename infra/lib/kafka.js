@@ -4,17 +4,15 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const { waitFor, stopProcess, log, listProcesses, tail } = require('./proc');
 const { freePort, isListening } = require('./ports');
+const maven = require('./maven');
+const { hasCommand } = maven;
 
 const KAFKA_DIR = path.resolve(__dirname, '..', 'kafka');
 const LIBS_DIR = path.join(KAFKA_DIR, 'libs');
 const REQUIRED_JARS = ['kafka_2.13-3.9.1.jar', 'kafka-clients-3.9.1.jar', 'slf4j-reload4j-1.7.36.jar'];
-
-function hasCommand(cmd) {
-  return spawnSync(cmd, ['-version'], { stdio: 'ignore' }).status === 0;
-}
 
 function jarsPresent() {
   return fs.existsSync(LIBS_DIR) && REQUIRED_JARS.every((jar) => fs.existsSync(path.join(LIBS_DIR, jar)));
@@ -28,21 +26,7 @@ function ensureJars() {
         'Install a JDK and Maven, or run the whole stack with Docker instead: docker compose up',
     );
   }
-  if (jarsPresent()) return;
-  if (spawnSync('mvn', ['-v'], { stdio: 'ignore' }).status !== 0) {
-    throw new Error(
-      'Maven was not found on PATH. It fetches the Apache Kafka broker jars (once; they are cached).\n' +
-        'Install Maven, or run the whole stack with Docker instead: docker compose up',
-    );
-  }
-  log('fetching Apache Kafka 3.9.1 jars with Maven (first run only)...');
-  const result = spawnSync('mvn', ['-q', '-B', '-f', path.join(KAFKA_DIR, 'pom.xml'), 'dependency:copy-dependencies'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (result.status !== 0 || !jarsPresent()) {
-    throw new Error('Maven could not fetch the Kafka jars (see its output above).');
-  }
-  log(`Kafka jars ready in ${path.relative(process.cwd(), LIBS_DIR) || LIBS_DIR}`);
+  maven.ensureJars({ what: 'the Apache Kafka 3.9.1 broker jars', pom: path.join(KAFKA_DIR, 'pom.xml'), dir: LIBS_DIR, present: jarsPresent });
 }
 
 /**

@@ -5,6 +5,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const kafka = require('./kafka');
 const postgres = require('./postgres');
+const observe = require('./observe');
 const { log } = require('./proc');
 const { portOr, isListening } = require('./ports');
 
@@ -152,7 +153,7 @@ async function up({ dir, kafkaPort = 0, pgPort = 0, kafkaNodes = 1, kafkaExtra =
     if (!quiet) log(`already up (Kafka ${existing.kafka.brokers}, PostgreSQL ${redact(existing.postgres.url)})`);
     return existing;
   }
-  if (existing) await down({ dir, quiet: true });
+  if (existing) await stopInfra({ dir });
 
   const names = Object.fromEntries(SERVICES.map((s) => [s, databases[s] || s]));
   const [kResult, pgResult] = await Promise.allSettled([
@@ -170,7 +171,7 @@ async function up({ dir, kafkaPort = 0, pgPort = 0, kafkaNodes = 1, kafkaExtra =
       : (async () => postgres.startEmbedded({ dir: path.join(dir, 'postgres'), port: await portOr(pgPort), durable, quiet }))(),
   ]);
   if (kResult.status === 'rejected' || pgResult.status === 'rejected') {
-    await down({ dir, quiet: true }); // whichever did start must not be left running
+    await stopInfra({ dir }); // whichever did start must not be left running
     throw kResult.status === 'rejected' ? kResult.reason : pgResult.reason;
   }
   const k = kResult.value;
@@ -180,7 +181,7 @@ async function up({ dir, kafkaPort = 0, pgPort = 0, kafkaNodes = 1, kafkaExtra =
   try {
     await postgres.ensureDatabases(pg.url, Object.values(names));
   } catch (err) {
-    await down({ dir, quiet: true }); // a half-made stack must not be left running
+    await stopInfra({ dir }); // a half-made stack must not be left running
     const fix = pg.embedded
       ? `see ${path.join(pg.dir, 'postgres.log')}`
       : 'check DATABASE_URL: the server must run, accept that user and let it create databases';
@@ -205,15 +206,22 @@ function partsOf(dir) {
   return k || pg ? { kafka: k, postgres: pg } : null;
 }
 
-async function down({ dir, quiet = false }) {
+/** Stops Kafka and PostgreSQL of `dir`; true if anything was recorded there. */
+async function stopInfra({ dir }) {
   const state = partsOf(dir);
-  if (!state) {
-    if (!quiet) log('nothing to stop');
-    return;
-  }
+  if (!state) return false;
   await Promise.all([kafka.stopKafka(state.kafka), state.postgres && postgres.stopEmbedded(state.postgres)]);
   fs.rmSync(stateFile(dir), { force: true });
-  if (!quiet) log('Kafka and PostgreSQL stopped');
+  return true;
+}
+
+/** Stops everything of `dir`: Prometheus and Zipkin (`npm start -- --observe`), Kafka and PostgreSQL. */
+async function down({ dir, quiet = false }) {
+  const observed = await observe.stop(dir);
+  const stopped = await stopInfra({ dir });
+  if (quiet) return;
+  if (observed) log('Prometheus and Zipkin stopped');
+  log(stopped ? 'Kafka and PostgreSQL stopped' : observed ? 'Kafka and PostgreSQL were not running' : 'nothing to stop');
 }
 
 function redact(url) {

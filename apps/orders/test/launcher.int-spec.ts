@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AssignerProtocol } from 'kafkajs';
+import { parse } from 'yaml';
 import { freePort, infra, testKafka, waitUntil } from '@app/testing';
 
 /**
@@ -17,6 +18,10 @@ const { listProcesses, isAlive } = require('../../../infra/lib/proc') as {
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { isListening } = require('../../../infra/lib/ports') as { isListening: (port: number) => Promise<boolean> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { dashboardQueries } = require('../../../infra/grafana/queries') as { dashboardQueries: () => Array<{ panel: string; refId: string; expr: string }> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const observe = require('../../../infra/lib/observe') as { ALERTS_FILE: string; readState: (dir: string) => Record<string, { pid: number }> | null };
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const APPS = ['orders', 'inventory', 'shipping'] as const;
@@ -95,7 +100,20 @@ function appPids(pid: number, ports: Record<string, number>): Record<string, num
   );
 }
 
-describe('npm start (infra/start.js) with APP_REPLICAS=2 runs and supervises two replicas of each app', () => {
+/** An answer of Prometheus' HTTP API (`/api/v1/...`), failing on an error status. */
+async function prometheusApi<T>(url: string): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const body = (await res.json()) as { status: string; data: T; error?: string };
+  if (!res.ok || body.status !== 'success') throw new Error(`${url}: ${res.status} ${body.error ?? JSON.stringify(body)}`);
+  return body.data;
+}
+
+interface PromSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+describe('npm start -- --observe (infra/start.js) with APP_REPLICAS=2 runs and supervises two replicas of each app, with Prometheus and Zipkin', () => {
   const dir = tempDir('eos-launcher-');
   let launcher: ChildProcess;
   let output = '';
@@ -114,7 +132,10 @@ describe('npm start (infra/start.js) with APP_REPLICAS=2 runs and supervises two
   };
 
   beforeAll(async () => {
-    ports = { ...(await freePorts(['ORDERS_PORT', 'INVENTORY_PORT', 'SHIPPING_PORT'], 100)), ...(await freePorts(['KAFKA_PORT', 'PG_PORT'])) };
+    ports = {
+      ...(await freePorts(['ORDERS_PORT', 'INVENTORY_PORT', 'SHIPPING_PORT'], 100)),
+      ...(await freePorts(['KAFKA_PORT', 'PG_PORT', 'PROMETHEUS_PORT', 'ZIPKIN_PORT'])),
+    };
     // the bundles as built (npm test builds first, or APP_DIST_DIR names another build): the launcher
     // does not rebuild them from sources that may be being edited
     const env = {
@@ -123,7 +144,7 @@ describe('npm start (infra/start.js) with APP_REPLICAS=2 runs and supervises two
       APP_REPLICAS: String(REPLICAS),
       ADMIN_TOKEN,
     };
-    launcher = spawn(process.execPath, [path.join(ROOT, 'infra', 'start.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    launcher = spawn(process.execPath, [path.join(ROOT, 'infra', 'start.js'), '--observe'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const collect = (chunk: Buffer) => (output += chunk.toString());
     launcher.stdout!.on('data', collect);
     launcher.stderr!.on('data', collect);
@@ -160,6 +181,8 @@ describe('npm start (infra/start.js) with APP_REPLICAS=2 runs and supervises two
     status.stdout!.on('data', (chunk: Buffer) => (statusOut += chunk.toString()));
     expect(await waitExit(status, 30_000)).toBe(0);
     expect(statusOut).toMatch(/^up: Kafka /);
+    expect(statusOut).toMatch(new RegExp(`^observe: Prometheus ${url(ports.PROMETHEUS_PORT)} \\(pid \\d+\\)$`, 'm'));
+    expect(statusOut).toMatch(new RegExp(`^observe: Zipkin ${url(ports.ZIPKIN_PORT)} \\(pid \\d+\\)$`, 'm'));
   });
 
   it('shares the work: both orders replicas in the orders consumer group, an order placed on replica #2 confirmed through the others', async () => {
@@ -212,6 +235,102 @@ describe('npm start (infra/start.js) with APP_REPLICAS=2 runs and supervises two
     expect((await (await fetch(`${url(ports.INVENTORY_PORT)}/products/${sku}`)).json()).shipped).toBe(2);
   });
 
+  it('--observe: Prometheus scrapes every replica, has the order and the alert rules, and answers every dashboard query', async () => {
+    const prometheus = url(ports.PROMETHEUS_PORT);
+    const printed = new RegExp(
+      `^  Prometheus +${prometheus} +\\(alerts: (\\S+); scrapes the ${instances(ports).length} app instances every \\d+s\\)$`,
+      'm',
+    ).exec(output);
+    expect(printed).not.toBeNull();
+    expect((await fetch(printed![1])).status).toBe(200);
+
+    // each replica a target of its service's job, and up
+    const targets = await waitUntil(
+      'Prometheus to scrape every app instance',
+      async () => {
+        const { activeTargets } = await prometheusApi<{ activeTargets: Array<{ labels: Record<string, string>; health: string }> }>(
+          `${prometheus}/api/v1/targets`,
+        );
+        // an empty list before Prometheus has read its configuration
+        return activeTargets.length === instances(ports).length && activeTargets.every((t) => t.health === 'up') ? activeTargets : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(targets!.map((t) => `${t.labels.job} ${t.labels.instance}`).sort()).toEqual(
+      instances(ports)
+        .map((i) => `${i.app} 127.0.0.1:${i.port}`)
+        .sort(),
+    );
+
+    // the order the test before placed, counted by whichever orders replica confirmed it
+    const confirmed = await waitUntil(
+      'orders_final_total{status="CONFIRMED"} in Prometheus',
+      async () => {
+        const result = await prometheusApi<{ result: PromSample[] }>(
+          `${prometheus}/api/v1/query?query=${encodeURIComponent('orders_final_total{status="CONFIRMED"}')}`,
+        );
+        return result.result.reduce((sum, r) => sum + Number(r.value[1]), 0) >= 1 ? result.result : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    const ordersInstances = instances(ports)
+      .filter((i) => i.app === 'orders')
+      .map((i) => `127.0.0.1:${i.port}`);
+    for (const { metric } of confirmed!) {
+      expect(metric).toEqual({ __name__: 'orders_final_total', job: 'orders', service: 'orders', status: 'CONFIRMED', instance: expect.any(String) });
+      expect(ordersInstances).toContain(metric.instance);
+    }
+
+    // the alert rules, loaded and evaluated without error, none of them firing
+    const { groups } = await prometheusApi<{ groups: Array<{ file: string; rules: Array<{ name: string; health: string; state: string }> }> }>(
+      `${prometheus}/api/v1/rules`,
+    );
+    const expected = (parse(fs.readFileSync(observe.ALERTS_FILE, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string }> }> }).groups.flatMap((g) =>
+      g.rules.map((r) => r.alert),
+    );
+    const loaded = groups.flatMap((g) => g.rules.map((r) => ({ file: g.file, name: r.name, health: r.health, state: r.state })));
+    expect(loaded.map((r) => r.name).sort()).toEqual([...expected].sort());
+    for (const rule of loaded) expect(rule).toEqual({ file: observe.ALERTS_FILE, name: rule.name, health: 'ok', state: 'inactive' });
+
+    // every query of the Grafana dashboard runs; all but those of dead letters and server errors (none here) find
+    // series, once the series the order made have two samples (a rate needs two)
+    const emptyPanels = async () => {
+      const empty: string[] = [];
+      for (const { panel, refId, expr } of dashboardQueries()) {
+        const { result } = await prometheusApi<{ result: PromSample[] }>(`${prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`);
+        if (result.length === 0) empty.push(`${panel} ${refId}`);
+      }
+      return empty;
+    };
+    const expectedEmpty = ['Dead letters A', 'Server errors A'];
+    const empty = await waitUntil(
+      'every dashboard query to find series',
+      async () => {
+        const found = await emptyPanels();
+        if (JSON.stringify(found) !== JSON.stringify(expectedEmpty)) throw new Error(`no series for ${found.join(', ')}`);
+        return found;
+      },
+      { timeoutMs: 30_000, intervalMs: 1000 },
+    );
+    expect(empty).toEqual(expectedEmpty);
+  });
+
+  it('--observe: Zipkin answers and has the traces of the three services', async () => {
+    const zipkin = url(ports.ZIPKIN_PORT);
+    expect(output).toMatch(new RegExp(`^  Zipkin +${zipkin}/zipkin/ +\\(the apps' traces\\)$`, 'm'));
+    expect(await (await fetch(`${zipkin}/health`)).json()).toMatchObject({ status: 'UP' });
+    // the launcher set OTEL_TRACES_EXPORTER=zipkin and its endpoint; spans are exported every few seconds
+    const services = await waitUntil(
+      'the three services in Zipkin',
+      async () => {
+        const names = (await (await fetch(`${zipkin}/api/v2/services`)).json()) as string[];
+        return APPS.every((app) => names.includes(app)) ? names : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect([...services!].sort()).toEqual([...APPS].sort());
+  });
+
   it('restarts a replica killed with SIGKILL, and only that replica', async () => {
     const before = appPids(launcher.pid!, ports);
     expect(Object.values(before).every((pid) => typeof pid === 'number')).toBe(true);
@@ -243,7 +362,14 @@ describe('npm start (infra/start.js) with APP_REPLICAS=2 runs and supervises two
 
   it('stops everything on Ctrl-C (SIGINT)', async () => {
     const state = infra.readState(path.join(dir, 'infra'));
-    const running = [...Object.values(appPids(launcher.pid!, ports)), state.kafka.pid, state.postgres.pid] as number[];
+    const observed = observe.readState(path.join(dir, 'infra'));
+    const running = [
+      ...Object.values(appPids(launcher.pid!, ports)),
+      state.kafka.pid,
+      state.postgres.pid,
+      observed?.prometheus.pid,
+      observed?.zipkin.pid,
+    ] as number[];
     expect(running.every(isAlive)).toBe(true);
 
     launcher.kill('SIGINT');
@@ -252,6 +378,7 @@ describe('npm start (infra/start.js) with APP_REPLICAS=2 runs and supervises two
     // a server may still be leaving for a moment after it said it stopped
     await waitUntil('every process of the launcher to exit', () => [...running, ...seenPids].every((pid) => !isAlive(pid)), { timeoutMs: 10_000 });
     expect(infra.readState(path.join(dir, 'infra'))).toBeNull();
+    expect(observe.readState(path.join(dir, 'infra'))).toBeNull();
   });
 });
 
