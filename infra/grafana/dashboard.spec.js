@@ -1,10 +1,11 @@
 'use strict';
-// The Grafana dashboard, read as Grafana reads it: valid JSON, a Prometheus data source chosen through a variable,
-// panels on a 24-column grid that do not overlap, and a panel for every metric the services define. Its queries are
-// parsed by promtool in infra/prometheus/rules.spec.js and run against a real Prometheus in
+// The Grafana dashboard and its provisioning, read as Grafana reads them: valid JSON, a Prometheus data source chosen
+// through a variable, panels on a 24-column grid that do not overlap, and a panel for every metric the services
+// define. Its queries are parsed by promtool in infra/prometheus/rules.spec.js and run against a real Prometheus in
 // apps/orders/test/launcher.int-spec.ts.
 const fs = require('node:fs');
 const path = require('node:path');
+const { parse } = require('yaml');
 const { DASHBOARD_FILE, panelsOf } = require('./queries');
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -88,5 +89,16 @@ describe('infra/grafana/dashboards/orders-system.json', () => {
     expect(metrics).toEqual(expect.arrayContaining(['orders_final_total', 'order_placed_to_final_seconds', 'consumer_lag_events', 'outbox_pending_events']));
     const exprs = shown.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
     expect(metrics.filter((name) => !new RegExp(`\\b${name}(_bucket|_count|_sum)?\\b`).test(exprs))).toEqual([]);
+  });
+});
+
+describe('infra/grafana/provisioning', () => {
+  it('provisions a default Prometheus data source and the dashboards folder', () => {
+    const datasources = parse(fs.readFileSync(path.join(__dirname, 'provisioning', 'datasources', 'prometheus.yml'), 'utf8'));
+    expect(datasources.apiVersion).toBe(1);
+    expect(datasources.datasources).toEqual([expect.objectContaining({ name: 'Prometheus', type: 'prometheus', access: 'proxy', isDefault: true })]);
+    const dashboards = parse(fs.readFileSync(path.join(__dirname, 'provisioning', 'dashboards', 'orders-system.yml'), 'utf8'));
+    expect(dashboards.apiVersion).toBe(1);
+    expect(dashboards.providers).toEqual([expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: expect.stringMatching(/^\//) }) })]);
   });
 });

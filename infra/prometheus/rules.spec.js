@@ -1,8 +1,8 @@
 'use strict';
 // What Prometheus is given, checked with promtool (Debian's prometheus package ships it; .ci/run installs it):
-// the alert rules (syntax, and their unit tests in alerts.test.yml, which must fail on a broken rule), and every
-// query of the Grafana dashboard (parsed as recording rules, as promtool parses PromQL nowhere else). The launcher's
-// integration test runs the same queries against a real Prometheus.
+// the alert rules (syntax, and their unit tests in alerts.test.yml, which must fail on a broken rule), compose's
+// Prometheus configuration, and every query of the Grafana dashboard (parsed as recording rules, as promtool
+// parses PromQL nowhere else). The launcher's integration test runs the same queries against a real Prometheus.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -79,6 +79,23 @@ describe('infra/prometheus/alerts.yml', () => {
     const { code, output } = run('test', 'rules', path.join(temp, 'alerts.test.yml'));
     expect(code).not.toBe(0);
     expect(output).toContain('alertname: OutboxBacklogOld');
+  });
+});
+
+describe("compose's Prometheus configuration (infra/prometheus/prometheus-compose.yml)", () => {
+  it('passes promtool check config, with the rules where compose mounts them', () => {
+    if (!tool()) return;
+    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-prometheus-'));
+    try {
+      const config = parse(fs.readFileSync(path.join(DIR, 'prometheus-compose.yml'), 'utf8'));
+      expect(config.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+      config.rule_files = [ALERTS_FILE];
+      fs.writeFileSync(path.join(temp, 'prometheus.yml'), stringify(config));
+      const { code, output } = run('check', 'config', path.join(temp, 'prometheus.yml'));
+      expect({ code, output }).toEqual({ code: 0, output: expect.stringContaining('SUCCESS') });
+    } finally {
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
   });
 });
 

@@ -14,6 +14,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
 const CLUSTER_FILE = path.join(ROOT, 'docker-compose.cluster.yml');
 const BASE_CONFIG_FILE = path.join(ROOT, 'libs', 'platform', 'src', 'config', 'base.config.ts');
+const TRACING_CONFIG_FILE = path.join(ROOT, 'libs', 'platform', 'src', 'config', 'tracing.config.ts');
 const ENV_EXAMPLE_FILE = path.join(ROOT, '.env.example');
 
 const APPS = ['orders', 'inventory', 'shipping'] as const;
@@ -36,6 +37,8 @@ const LAUNCHER_VARIABLES = ['DATABASE_URL', 'KAFKA_PORT', 'PG_PORT', 'INFRA_DIR'
 type Env = Record<string, string>;
 interface ComposeService {
   image?: string;
+  profiles?: string[];
+  command?: string | string[];
   build?: string | { context?: string; args?: Record<string, unknown> | string[] };
   environment?: Record<string, unknown> | string[];
   depends_on?: string[] | Record<string, { condition?: string }>;
@@ -77,6 +80,11 @@ function declaredSettings(file: string, className: string): string[] {
 
 function baseSettings(): string[] {
   return declaredSettings(BASE_CONFIG_FILE, 'BaseConfig');
+}
+
+/** The OTEL_ variables every service reads before it starts (TracingConfig). */
+function tracingSettings(): string[] {
+  return declaredSettings(TRACING_CONFIG_FILE, 'TracingConfig');
 }
 
 function appSettings(app: AppName): string[] {
@@ -242,7 +250,7 @@ describe('docker-compose.yml', () => {
     });
 
     it("sets only variables that are settings of the app's config class", () => {
-      const known = new Set([...baseSettings(), ...appSettings(app)]);
+      const known = new Set([...baseSettings(), ...tracingSettings(), ...appSettings(app)]);
       const unknown = Object.keys(env).filter((name) => !known.has(name));
       expect(unknown).toEqual([]);
     });
@@ -258,6 +266,81 @@ describe('docker-compose.yml', () => {
     const [command, ...args] = client;
     // throws, failing the test, when the client rejects the file
     execFileSync(command, [...args, '-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe', timeout: 60_000 });
+  });
+});
+
+describe('docker-compose.yml, profile observe: Prometheus, Grafana and Zipkin', () => {
+  const compose = readCompose();
+  const OBSERVE = ['prometheus', 'grafana', 'zipkin'];
+  /** The file of the repository mounted at `target` in a service (short syntax `./path:target[:ro]`), or undefined. */
+  const mountedAt = (svc: ComposeService, target: string) => {
+    const entry = (svc.volumes ?? []).find((v) => volumeTarget(v) === target);
+    return entry === undefined ? undefined : path.join(ROOT, volumeSource(entry));
+  };
+  const commandOf = (svc: ComposeService) => (Array.isArray(svc.command) ? svc.command : String(svc.command ?? '').split(/\s+/));
+  const flag = (svc: ComposeService, name: string) =>
+    commandOf(svc)
+      .find((a) => a.startsWith(`${name}=`))
+      ?.slice(name.length + 1);
+
+  it('runs them only with the profile, and the services always', () => {
+    for (const name of OBSERVE) expect({ name, profiles: service(compose, name).profiles }).toEqual({ name, profiles: ['observe'] });
+    for (const name of ['kafka', 'postgres', ...APPS]) expect({ name, profiles: service(compose, name).profiles }).toEqual({ name, profiles: undefined });
+  });
+
+  it('publishes each port once', () => {
+    const ports = Object.values(compose.services ?? {}).flatMap(publishedPorts);
+    expect(ports.filter((p, i) => ports.indexOf(p) !== i)).toEqual([]);
+  });
+
+  it("Prometheus scrapes each service's port in a job named after it and loads the alert rules", () => {
+    const prometheus = service(compose, 'prometheus');
+    expect(prometheus.image).toMatch(/^prom\/prometheus:v[23]\.\d+\.\d+$/);
+    expect(publishedPorts(prometheus)).toEqual([9090]);
+    const configFile = mountedAt(prometheus, flag(prometheus, '--config.file') ?? '');
+    expect(configFile).toBe(path.join(ROOT, 'infra', 'prometheus', 'prometheus-compose.yml'));
+    const config = parse(fs.readFileSync(configFile!, 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+    };
+    const jobs = Object.fromEntries(config.scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((c) => c.targets)]));
+    expect(jobs).toEqual(Object.fromEntries(APPS.map((app) => [app, [`${app}:${withDefaults(environmentOf(service(compose, app)).PORT)}`]])));
+    expect(config.rule_files.map((f) => mountedAt(prometheus, f))).toEqual([path.join(ROOT, 'infra', 'prometheus', 'alerts.yml')]);
+    expect(volumeSource((prometheus.volumes ?? []).find((v) => volumeTarget(v) === flag(prometheus, '--storage.tsdb.path'))!)).toBe('prometheus-data');
+  });
+
+  it('Grafana gets the Prometheus data source and the dashboard, provisioned', () => {
+    const grafana = service(compose, 'grafana');
+    expect(grafana.image).toMatch(/^grafana\/grafana(-oss)?:\d+\.\d+\.\d+$/);
+    const provisioning = mountedAt(grafana, '/etc/grafana/provisioning');
+    expect(provisioning).toBe(path.join(ROOT, 'infra', 'grafana', 'provisioning'));
+    const datasources = parse(fs.readFileSync(path.join(provisioning!, 'datasources', 'prometheus.yml'), 'utf8')) as {
+      datasources: Array<{ type: string; url: string; isDefault?: boolean }>;
+    };
+    expect(datasources.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true })]);
+    const providers = parse(fs.readFileSync(path.join(provisioning!, 'dashboards', 'orders-system.yml'), 'utf8')) as {
+      providers: Array<{ type: string; options: { path: string } }>;
+    };
+    expect(providers.providers).toHaveLength(1);
+    const dashboards = mountedAt(grafana, providers.providers[0].options.path);
+    expect(dashboards).toBe(path.join(ROOT, 'infra', 'grafana', 'dashboards'));
+    expect(fs.readdirSync(dashboards!)).toContain('orders-system.json');
+    // the home dashboard is the provisioned file
+    const home = environmentOf(grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH;
+    expect(path.join(dashboards!, path.relative(providers.providers[0].options.path, home))).toBe(path.join(dashboards!, 'orders-system.json'));
+    expect(dependenciesOf(grafana)).toHaveProperty('prometheus');
+  });
+
+  it('Zipkin receives the traces of every service when OTEL_TRACES_EXPORTER=zipkin is given, and tracing is off without it', () => {
+    const zipkin = service(compose, 'zipkin');
+    expect(zipkin.image).toMatch(/^openzipkin\/zipkin:\d+\.\d+\.\d+$/);
+    expect(publishedPorts(zipkin)).toEqual([9411]);
+    expect(environmentOf(zipkin).STORAGE_TYPE).toBe('mem');
+    for (const app of APPS) {
+      const env = environmentOf(service(compose, app));
+      expect({ app, endpoint: env.OTEL_EXPORTER_ZIPKIN_ENDPOINT }).toEqual({ app, endpoint: 'http://zipkin:9411/api/v2/spans' });
+      expect({ app, exporter: env.OTEL_TRACES_EXPORTER }).toEqual({ app, exporter: '${OTEL_TRACES_EXPORTER:-none}' });
+    }
   });
 });
 
@@ -352,7 +435,7 @@ describe('docker-compose.cluster.yml over docker-compose.yml: a 3-broker Kafka c
     });
 
     it("sets only variables that are settings of the app's config class", () => {
-      const known = new Set([...baseSettings(), ...appSettings(app)]);
+      const known = new Set([...baseSettings(), ...tracingSettings(), ...appSettings(app)]);
       expect(Object.keys(env).filter((name) => !known.has(name))).toEqual([]);
     });
   });
