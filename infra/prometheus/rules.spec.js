@@ -13,6 +13,7 @@ const { dashboardQueries } = require('../grafana/queries');
 
 const DIR = __dirname;
 const TESTS_FILE = path.join(DIR, 'alerts.test.yml');
+const OPERATIONS_DOC = path.join(DIR, '..', '..', 'docs', 'operations.md');
 const promtool = findOnPath('promtool');
 
 /**
@@ -79,6 +80,15 @@ describe('infra/prometheus/alerts.yml', () => {
     const { code, output } = run('test', 'rules', path.join(temp, 'alerts.test.yml'));
     expect(code).not.toBe(0);
     expect(output).toContain('alertname: OutboxBacklogOld');
+  });
+
+  it('is explained, alert by alert, in docs/operations.md (Watching it run)', () => {
+    const doc = fs.readFileSync(OPERATIONS_DOC, 'utf8');
+    const start = doc.indexOf('\n## Watching it run');
+    expect(start).toBeGreaterThan(0);
+    const end = doc.indexOf('\n## ', start + 1);
+    const section = doc.slice(start, end < 0 ? undefined : end);
+    expect(alerts.map((r) => r.alert).filter((name) => !section.includes(`\`${name}\``))).toEqual([]);
   });
 });
 
