@@ -7,7 +7,9 @@ describe('order saga, end to end over HTTP and Kafka', () => {
   let api: SagaClient;
 
   beforeAll(async () => {
-    stack = await SagaStack.start();
+    // LOG_LEVEL=log (the default; the test stacks run at warn): a line per event handled
+    const logged = { LOG_LEVEL: 'log' };
+    stack = await SagaStack.start({ orders: logged, inventory: logged, shipping: logged });
     api = new SagaClient(stack);
     await api.product('E2E-KB', 1500, 100);
     await api.product('E2E-RARE', 9900, 1);
@@ -38,6 +40,60 @@ describe('order saga, end to end over HTTP and Kafka', () => {
     expect(shipment.body).toMatchObject({ id: order.shipment.shipmentId, status: 'SCHEDULED', country: 'DE' });
     await waitUntil('stock to be shipped', async () => (await api.stock('E2E-KB')).shipped === 2);
     expect(await api.stock('E2E-KB')).toEqual({ available: 98, reserved: 0, shipped: 2, received: 100 });
+  });
+
+  it('logs JSON lines: each line of each service parses, and the order id ties its lines together in all three', async () => {
+    const correlationId = `e2e-logs-${Date.now()}`;
+    const placed = await api.place(
+      { customerId: 'logan', lines: [{ sku: 'E2E-KB', quantity: 1 }], shippingAddress: address('DE') },
+      { 'x-correlation-id': correlationId },
+    );
+    const order = await api.settle(placed.body.id);
+    expect(order.status).toBe('CONFIRMED');
+
+    const linesOf = (name: 'orders' | 'inventory' | 'shipping') => stack.services[name].logs().split('\n').filter(Boolean);
+    const parsed = (name: 'orders' | 'inventory' | 'shipping') => linesOf(name).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const applied = (name: 'orders' | 'inventory' | 'shipping') =>
+      parsed(name)
+        .filter((l) => l.orderId === order.id && l.outcome === 'applied')
+        .map((l) => l.eventType)
+        .sort();
+    // a line follows its event's commit (and inventory hears of the shipment after orders confirmed the order)
+    await waitUntil(
+      'each service to log the events of the order',
+      async () => applied('orders').length >= 2 && applied('inventory').length >= 2 && applied('shipping').length >= 2,
+    );
+
+    for (const name of ['orders', 'inventory', 'shipping'] as const) {
+      const notJson = linesOf(name).filter((line) => {
+        try {
+          return typeof JSON.parse(line) !== 'object';
+        } catch {
+          return true;
+        }
+      });
+      expect({ name, notJson }).toEqual({ name, notJson: [] });
+      for (const line of parsed(name))
+        expect(line).toMatchObject({ level: expect.any(String), time: expect.any(String), service: name, msg: expect.any(String) });
+    }
+    // one line per event each service applied, with the ids to follow the order (tracing is off: no traceId)
+    expect(applied('orders')).toEqual(['ShipmentScheduled', 'StockReserved']);
+    expect(applied('inventory')).toEqual(['OrderPlaced', 'ShipmentScheduled']);
+    expect(applied('shipping')).toEqual(['OrderPlaced', 'StockReserved']);
+    for (const name of ['orders', 'inventory', 'shipping'] as const) {
+      for (const line of parsed(name).filter((l) => l.orderId === order.id && l.outcome)) {
+        expect(line).toMatchObject({
+          level: 'info',
+          service: name,
+          correlationId,
+          eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          topic: expect.any(String),
+        });
+        expect(line.traceId).toBeUndefined();
+      }
+    }
+    const placedLine = parsed('orders').find((l) => l.orderId === order.id && l.msg === 'order placed');
+    expect(placedLine).toMatchObject({ level: 'info', service: 'orders', correlationId });
   });
 
   it('one SKU on two lines: reserved as their sum, both lines priced, CONFIRMED', async () => {

@@ -14,6 +14,9 @@ export { OnEvent, OnMessage, type EventHandler, type RawMessage, type RawMessage
 export { PermanentEventError } from './inbox/inbox-consumer';
 export { isTransientError } from './errors';
 
+// logging: the service's JSON logger (set at start), the line of each event handled
+export { serviceLog, useServiceLog, eventLinesOn, EVENT_LINE_LEVEL } from './logging/service-log';
+
 // wiring a service: its Kafka transport, its relay (in the service or alone)
 export { ensureServiceTopics, createKafkaTransport } from './kafka/kafka-transport';
 export { createOutboxRelay } from './relay/relay-factory';

@@ -1,4 +1,4 @@
-import { DynamicModule, Logger, LogLevel, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RawServerDefault } from 'fastify';
@@ -19,8 +19,7 @@ import { unstorableTextProblems, unstorableTextResponse, validationExceptionFact
 import { HttpErrorFilter } from './http/http-error.filter';
 import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeep } from './http/json-depth';
 import { ServiceMetrics } from './metrics/service-metrics';
-
-const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+import { createServiceLogger, installServiceLogger, LogFormatError, type PinoNestLogger } from './logging/service-logger';
 
 export interface ServiceDefinition<C extends BaseConfig> {
   service: string;
@@ -30,9 +29,16 @@ export interface ServiceDefinition<C extends BaseConfig> {
   bodyLimit?: number;
 }
 
-/** Creates and configures the hybrid (HTTP + Kafka) app, without listening yet. */
-export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinition<C>, config: C): Promise<NestFastifyApplication> {
-  const logger = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL as LogLevel) + 1);
+/**
+ * Creates and configures the hybrid (HTTP + Kafka) app, without listening yet. It logs through `installed`, the
+ * logger runService installed, or else one made from `config` here (tests start apps in their own process).
+ */
+export async function createServiceApp<C extends BaseConfig>(
+  def: ServiceDefinition<C>,
+  config: C,
+  installed?: PinoNestLogger,
+): Promise<NestFastifyApplication> {
+  const logger = installed ?? installServiceLogger(createServiceLogger(def.service, config));
   // Fastify, not Express: each request's HTTP cost is paid on the service's one thread (see
   // docs/decisions/009-fastify-over-express.md)
   const bodyLimit = def.bodyLimit ?? 64 * 1024;
@@ -75,9 +81,21 @@ export async function createServiceApp<C extends BaseConfig>(def: ServiceDefinit
   return app;
 }
 
+/** The process's JSON logger, before anything logs; LOG_FORMAT=pretty without pino-pretty stops the service like a bad setting. */
+function installLoggerOrExit(service: string, config: BaseConfig): PinoNestLogger {
+  try {
+    return installServiceLogger(createServiceLogger(service, config));
+  } catch (err) {
+    if (!(err instanceof LogFormatError)) throw err;
+    process.stderr.write(`${service}: cannot start. ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
 /** main.ts of every service: validated config, hybrid app, graceful shutdown with a time limit. */
 export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>): Promise<void> {
   const config = loadConfigOrExit(def.service, def.configClass);
+  const installed = installLoggerOrExit(def.service, config);
   const logger = new Logger(def.service);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
@@ -90,7 +108,7 @@ export async function runService<C extends BaseConfig>(def: ServiceDefinition<C>
   }
   if (config.RELAY_ONLY) return runRelayOnly(def.service, config, logger);
   try {
-    const app = await createServiceApp(def, config);
+    const app = await createServiceApp(def, config, installed);
     // HTTP first: listen() runs init() (database, migrations, the relay, every module's hooks), then opens the
     // port; the consumer starts after, in the background. Its start ends once it has joined its group, and
     // after a kill -9 of this service that waits for the dead member's session to expire (kafkajs 2.2.4 has no

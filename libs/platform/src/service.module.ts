@@ -8,6 +8,7 @@ import { MessagingModule, MESSAGING_MIGRATIONS } from '@app/messaging';
 import { BaseConfig } from './config/base.config';
 import { messagingOptionsFrom } from './config/messaging-options';
 import { HealthController } from './health/health.controller';
+import { TypeOrmLog } from './logging/typeorm-log';
 import { MetricsController, ServiceMetrics } from './metrics/service-metrics';
 
 export interface ServiceModuleOptions {
@@ -44,7 +45,8 @@ export function databaseOptions(
     },
     retryAttempts: 5,
     retryDelay: 1000,
-    logging: ['error', 'migration'],
+    // failed statements and migrations, as JSON lines (see TypeOrmLog)
+    logger: new TypeOrmLog(),
   };
 }
 

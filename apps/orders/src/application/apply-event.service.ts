@@ -20,7 +20,11 @@ export class ApplyOrderEvent {
     const order = await this.orders.lockById(tx, event.envelope.orderId);
     if (!order) {
       // Not ours (another deployment sharing the topic) or never committed: nothing to move.
-      this.logger.warn(`${event.kind} for unknown order ${event.envelope.orderId}; ignored`);
+      this.logger.warn({
+        msg: `${event.kind} for unknown order ${event.envelope.orderId}; ignored`,
+        orderId: event.envelope.orderId,
+        eventId: event.envelope.id,
+      });
       return;
     }
     const before = order.status;
@@ -30,7 +34,7 @@ export class ApplyOrderEvent {
         this.metrics?.moved(tx, before, evolution.order);
         return this.orders.save(tx, evolution.order, evolution.timeline);
       case 'unchanged':
-        this.logger.debug(`${event.kind} ${event.envelope.id} changes nothing: ${evolution.why}`);
+        this.logger.debug({ msg: `${event.kind} ${event.envelope.id} changes nothing: ${evolution.why}`, orderId: order.id, eventId: event.envelope.id });
         return;
       case 'conflict':
         throw new PermanentEventError(CONFLICTING_FACT, `${event.kind} ${event.envelope.id} contradicts the order: ${evolution.why}`);

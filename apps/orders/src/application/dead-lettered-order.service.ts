@@ -29,13 +29,13 @@ export class DeadLetteredOrders {
     const outcome = await this.cancels.cancelIfStillWaiting(step.orderId, step.waitsIn, step.reason, now);
     switch (outcome.kind) {
       case 'cancelled':
-        this.logger.warn(`order ${step.orderId} cancelled: ${what}`);
+        this.logger.warn({ msg: `order ${step.orderId} cancelled: ${what}`, orderId: step.orderId });
         return 'cancelled';
       case 'not-found':
-        this.logger.warn(`${what} names order ${step.orderId}, which this service does not have`);
+        this.logger.warn({ msg: `${what} names order ${step.orderId}, which this service does not have`, orderId: step.orderId });
         return 'unknown-order';
       case 'not-cancellable':
-        this.logger.log(`${what}: ${outcome.error.message}`);
+        this.logger.log({ msg: `${what}: ${outcome.error.message}`, orderId: step.orderId });
         return 'moved-on';
     }
   }

@@ -142,14 +142,14 @@ export class OrderDeadline implements OnApplicationBootstrap, OnApplicationShutd
           // not cancellable: it reached a final state since the scan read it (or a replica cancelled it)
           if (outcome.kind === 'cancelled') {
             cancelled++;
-            this.logger.warn(`order ${order.id} ${reason}`);
+            this.logger.warn({ msg: `order ${order.id} ${reason}`, orderId: order.id });
           } else if (outcome.kind === 'not-found') {
-            this.logger.error(`order ${order.id} is past its deadline but could not be cancelled: ${outcome.error.message}`);
+            this.logger.error({ msg: `order ${order.id} is past its deadline but could not be cancelled: ${outcome.error.message}`, orderId: order.id });
           }
         } catch (err) {
           // logged, and the next scan tries again; the cursor moves on, so one order that cannot be
           // cancelled does not hold back the others
-          this.logger.error(`order ${order.id} is past its deadline but could not be cancelled: ${(err as Error).message}`);
+          this.logger.error({ msg: `order ${order.id} is past its deadline but could not be cancelled: ${(err as Error).message}`, orderId: order.id });
         }
       }
       if (due.length < SCAN_LIMIT) return cancelled;

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { IdempotencyKeyReused, PlaceOrderRequest } from '@app/contracts';
+import { currentTraceId, EVENT_LINE_LEVEL, eventLinesOn, serviceLog } from '@app/messaging';
+import type { Order } from '../domain/order';
 import { placeOrder } from '../domain/order.decide';
 import { OrdersRepository } from '../persistence/orders.repository';
 import { OrderIntake } from './order-intake';
@@ -35,11 +37,12 @@ export class PlaceOrderService {
     const order = toOrderView(placed.order);
     if (!idempotencyKey) {
       await this.intake.place(placed);
+      placedLine(placed.order);
       return { order, replayed: false };
     }
 
     const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-    return this.dataSource.transaction(async (tx) => {
+    const result = await this.dataSource.transaction(async (tx): Promise<PlaceOrderResult> => {
       const first = await this.orders.claimIdempotencyKey(tx, { key: idempotencyKey, requestHash, orderId: placed.order.id, answer: order });
       if (first) {
         if (first.requestHash !== requestHash) throw new IdempotencyKeyReused();
@@ -48,5 +51,13 @@ export class PlaceOrderService {
       await this.intake.write(tx, [placed]);
       return { order, replayed: false };
     });
+    if (!result.replayed) placedLine(placed.order);
+    return result;
   }
+}
+
+/** The first line of an order's story, once it is committed: the request's trace (tracing on) starts here. */
+function placedLine(order: Order): void {
+  if (!eventLinesOn()) return;
+  serviceLog()[EVENT_LINE_LEVEL]({ context: 'PlaceOrder', orderId: order.id, correlationId: order.correlationId, traceId: currentTraceId() }, 'order placed');
 }

@@ -8,6 +8,7 @@ import { DeadLetterPublisher, FailedMessage } from './dead-letter.publisher';
 import { EventRouter } from '../consumer/event-router';
 import { eventIdOf, type InboundMessage, type MessageDispatcher } from '../kafka/inbound-message';
 import type { ConsumerOutcome, EventTypeMetrics, MessagingMetrics } from '../metrics/messaging-metrics';
+import { eventLinesOn, eventLogFields, messageTraceId, writeEventLine, type EventLine } from '../logging/service-log';
 import { ConsumeSpan, tracingEnabled } from '../tracing/tracing';
 
 /** Thrown by a handler for an event that can never be applied (a bug or a broken contract). */
@@ -54,6 +55,8 @@ class BatchMetDuplicate extends BatchAbandoned {
 /** The transaction the messages of one batch share, opened by the first message that needs it. */
 interface BatchScope {
   runner: QueryRunner | null;
+  /** Event lines on: one per event the batch applied or skipped, written once it committed. */
+  logged: EventLine[] | null;
   /** Ids of the batch's events this consumer has already applied (looked up after the batch met one): skipped. */
   applied: Set<string> | null;
   /** What to count once the batch committed (metrics on): the counters of each event's type, and its outcome. */
@@ -148,7 +151,13 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
   }
 
   private async attemptBatch(messages: InboundMessage[], applied: Set<string> | null): Promise<true | Error> {
-    const scope: BatchScope = { runner: null, applied, counted: this.metrics ? [] : null, spans: tracingEnabled() ? [] : null };
+    const scope: BatchScope = {
+      runner: null,
+      logged: eventLinesOn() ? [] : null,
+      applied,
+      counted: this.metrics ? [] : null,
+      spans: tracingEnabled() ? [] : null,
+    };
     try {
       for (const message of messages) {
         if (scope.spans) await this.consumeInBatchTraced(message, scope, scope.spans);
@@ -159,6 +168,7 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
       }
       if (scope.runner) await scope.runner.commitTransaction();
       if (scope.counted) for (const c of scope.counted) this.metrics!.countOutcome(c.m, c.outcome);
+      if (scope.logged) for (const line of scope.logged) writeEventLine(line);
       if (scope.spans) for (const s of scope.spans) s.span.end(s.outcome);
       return true;
     } catch (err) {
@@ -239,7 +249,13 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
         this.count(inbound.topic, envelope.type, 'ignored');
         return { outcome: 'ignored' };
       }
-      await this.deadLetter(message, 'UNHANDLED_VERSION', `${envelope.type} v${envelope.version} has no handler in ${this.options.service}`, heartbeat);
+      await this.deadLetter(
+        message,
+        'UNHANDLED_VERSION',
+        `${envelope.type} v${envelope.version} has no handler in ${this.options.service}`,
+        heartbeat,
+        envelope,
+      );
       this.count(inbound.topic, envelope.type, 'dead-lettered');
       return { outcome: 'dead-lettered', code: 'UNHANDLED_VERSION' };
     }
@@ -266,10 +282,12 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
           if (!(await claimed.isNew())) throw new AlreadyApplied();
         });
         this.count(inbound.topic, envelope.type, 'applied');
+        if (eventLinesOn()) writeEventLine(this.eventLine(envelope, inbound, 'applied'));
         return { outcome: 'applied' };
       } catch (err) {
         if (err instanceof AlreadyApplied) {
           this.count(inbound.topic, envelope.type, 'duplicate');
+          if (eventLinesOn()) writeEventLine(this.eventLine(envelope, inbound, 'duplicate'));
           return { outcome: 'duplicate' };
         }
         if (this.stopping) throw new ConsumerStoppingError();
@@ -279,13 +297,16 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
         if (!transient) unexpectedFailures++;
         if (err instanceof PermanentEventError || unexpectedFailures >= MAX_PERMANENT_ATTEMPTS) {
           const code = err instanceof PermanentEventError ? err.code : 'HANDLER_FAILED';
-          this.logger.error(`${where} cannot be applied (${code}): ${error.message}`);
-          await this.deadLetter(message, code, error.message, heartbeat);
+          this.logger.error({ msg: `${where} cannot be applied (${code}): ${error.message}`, ...eventLogFields(envelope, messageTraceId(inbound.headers)) });
+          await this.deadLetter(message, code, error.message, heartbeat, envelope);
           this.count(inbound.topic, envelope.type, 'dead-lettered');
           return { outcome: 'dead-lettered', code };
         }
         const delay = backoff(attempt);
-        this.logger.warn(`${where} failed (attempt ${attempt}, ${transient ? 'transient' : 'unexpected'}): ${error.message}; retrying in ${delay} ms`);
+        this.logger.warn({
+          msg: `${where} failed (attempt ${attempt}, ${transient ? 'transient' : 'unexpected'}): ${error.message}; retrying in ${delay} ms`,
+          ...eventLogFields(envelope, messageTraceId(inbound.headers)),
+        });
         await this.pause(delay, heartbeat);
       }
     }
@@ -329,6 +350,7 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
     if (scope.applied?.has(envelope.id.toLowerCase())) {
       this.stats.duplicatesSkippedInBatches++;
       if (m) scope.counted!.push({ m, outcome: 'duplicate' });
+      if (scope.logged) scope.logged.push(this.eventLine(envelope, message, 'duplicate'));
       return { outcome: 'duplicate' };
     }
     const handler = this.router.event(envelope.type, envelope.version);
@@ -353,6 +375,7 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
     // the handler's writes cannot be taken back alone: a duplicate in a batch sends it one by one
     if (!(await claimed.isNew())) throw new BatchMetDuplicate();
     if (m) scope.counted!.push({ m, outcome: 'applied' });
+    if (scope.logged) scope.logged.push(this.eventLine(envelope, message, 'applied'));
     return { outcome: 'applied' };
   }
 
@@ -369,8 +392,21 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
   }
 
   /** Dead-lettering must succeed before the offset moves on: it is retried like any transient failure. */
-  private async deadLetter(message: FailedMessage, code: string, reason: string, heartbeat: () => Promise<void>): Promise<void> {
-    this.logger.warn(`dead-lettering ${message.topic}[${message.partition}]@${message.offset}: ${code}: ${reason}`);
+  private async deadLetter(
+    message: FailedMessage,
+    code: string,
+    reason: string,
+    heartbeat: () => Promise<void>,
+    envelope?: EventEnvelope<object>,
+  ): Promise<void> {
+    // the one line of a dead-lettered event: its ids when its envelope could be read, else its key (the order id)
+    const ids = envelope ? eventLogFields(envelope, messageTraceId(message.headers)) : { orderId: message.key ?? undefined };
+    this.logger.warn({
+      msg: `dead-lettering ${message.topic}[${message.partition}]@${message.offset}: ${code}: ${reason}`,
+      ...ids,
+      outcome: 'dead-lettered',
+      code,
+    });
     for (let attempt = 1; ; attempt++) {
       try {
         await this.deadLetters.send(message, this.options.service, { code, message: reason });
@@ -383,6 +419,15 @@ export class InboxConsumer implements BeforeApplicationShutdown, MessageDispatch
         await this.pause(delay, heartbeat);
       }
     }
+  }
+
+  /** The line of an event handled (read in the message's span, whose trace id is current here). */
+  private eventLine(
+    envelope: EventEnvelope<object>,
+    message: Pick<InboundMessage, 'topic' | 'partition' | 'offset' | 'headers'>,
+    outcome: EventLine['outcome'],
+  ): EventLine {
+    return { envelope, traceId: messageTraceId(message.headers), outcome, topic: message.topic, partition: message.partition, offset: message.offset };
   }
 
   private async pause(ms: number, heartbeat: () => Promise<void>): Promise<void> {

@@ -1,24 +1,24 @@
 import { Kafka, KafkaConfig, logLevel, LogEntry } from 'kafkajs';
-import { Logger } from '@nestjs/common';
 import { MessagingOptions } from '../messaging.options';
+import { serviceLog } from '../logging/service-log';
 import { fixKafkaJsIdleLoop } from './kafkajs-idle-loop';
 
 // before any client connects: every kafkajs client of the process goes through this module
 fixKafkaJsIdleLoop();
 
-const LEVELS: Record<number, 'error' | 'warn' | 'log' | 'debug'> = {
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'log',
+  [logLevel.INFO]: 'info',
   [logLevel.DEBUG]: 'debug',
 };
 
-/** kafkajs logs through Nest's logger, at WARN and above unless asked for more. */
+/** kafkajs logs through the service's logger, at WARN and above unless asked for more: its details as the line's fields. */
 export function kafkaLogCreator() {
   return () => (entry: LogEntry) => {
-    const level = LEVELS[entry.level] ?? 'log';
-    const { message, ...extra } = entry.log;
-    new Logger(`kafkajs:${entry.namespace}`)[level](`${message} ${JSON.stringify(extra)}`);
+    // (its own timestamp and logger name would repeat the line's time and context)
+    const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log as LogEntry['log'] & { logger?: string };
+    serviceLog()[LEVELS[entry.level] ?? 'info']({ context: `kafkajs:${entry.namespace}`, ...extra }, message);
   };
 }
 

@@ -210,10 +210,21 @@ export class BaseConfig {
   @Max(300000)
   SHUTDOWN_TIMEOUT_MS = 15000;
 
-  @Setting({ doc: 'Most verbose log level written (debug and verbose also turn on Kafka client logs).' })
+  @Setting({
+    doc: `Most verbose level of the JSON log lines written. log is pino's info (it writes a line per event a consumer handled
+      and per order placed), verbose pino's trace; debug and verbose also turn on Kafka client logs.`,
+  })
   @IsString()
-  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'], { message: 'LOG_LEVEL must be one of error, warn, log, debug, verbose' })
   LOG_LEVEL = 'log';
+
+  @Setting({
+    doc: `How log lines are written: json (one JSON object a line), pretty (coloured text, through the pino-pretty dev
+      dependency, which the Docker image does not have) or auto (pretty when standard output is a terminal and pino-pretty
+      is installed, else json: log files, the launcher's and the containers' output are JSON).`,
+  })
+  @IsIn(['auto', 'json', 'pretty'], { message: 'LOG_FORMAT must be auto, json or pretty' })
+  LOG_FORMAT: 'auto' | 'json' | 'pretty' = 'auto';
 
   @Setting({ doc: "Run only the service's outbox relay (no HTTP, no consumers), e.g. to scale relays apart." })
   @ToBool()

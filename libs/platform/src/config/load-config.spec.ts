@@ -24,16 +24,17 @@ describe('loadConfig', () => {
   it('names every bad variable in one error, one line each', () => {
     let error: ConfigError | undefined;
     try {
-      loadConfig(TestConfig, { DATABASE_URL: 'mysql://x', PORT: '70000', LOG_LEVEL: 'loud' });
+      loadConfig(TestConfig, { DATABASE_URL: 'mysql://x', PORT: '70000', LOG_LEVEL: 'loud', LOG_FORMAT: 'xml' });
     } catch (err) {
       error = err as ConfigError;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error!.problems).toHaveLength(4);
+    expect(error!.problems).toHaveLength(5);
     expect(error!.message).toMatch(/DATABASE_URL must be a postgres:\/\/.*\(got "mysql:\/\/x"\)/);
     expect(error!.message).toMatch(/KAFKA_BROKERS is not set/);
     expect(error!.message).toMatch(/PORT must not be greater than 65535 \(got "70000"\)/);
-    expect(error!.message).toMatch(/LOG_LEVEL/);
+    expect(error!.message).toMatch(/LOG_LEVEL must be one of error, warn, log, debug, verbose \(got "loud"\)/);
+    expect(error!.message).toMatch(/LOG_FORMAT must be auto, json or pretty \(got "xml"\)/);
   });
 
   it('KAFKA_MIN_INSYNC_REPLICAS follows the replication factor unless set, and may not exceed it', () => {

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import { errorCodes, type FastifyReply } from 'fastify';
+import { errorCodes, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DomainError, DomainErrorCode } from '@app/contracts';
-import { isTransientError } from '@app/messaging';
+import { currentTraceId, isTransientError } from '@app/messaging';
 
 /**
  * The one place a domain error (see @app/contracts' errors) becomes HTTP: the status of each code. Use cases
@@ -87,7 +87,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       // the client is told to retry, and whatever failed is down for everyone: one line, not a stack per request
       if (!(exception instanceof HttpException)) this.logger.warn(`503 (retry): ${describe(exception)}`);
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-    } else if (status >= 500 && !(exception instanceof HttpException)) this.logger.error((exception as Error)?.stack ?? String(exception));
+    } else if (status >= 500 && !(exception instanceof HttpException)) {
+      const request = host.switchToHttp().getRequest<FastifyRequest>();
+      this.logger.error({ msg: `${request.method} ${request.url}: ${describe(exception)}`, err: exception, traceId: currentTraceId() });
+    }
     void reply.status(status).send(body);
   }
 }
