@@ -30,7 +30,7 @@ const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
 /**
  * The OpenTelemetry SDK, set up by hand rather than with @opentelemetry/sdk-node (which loads every exporter
  * and signal): W3C trace context, AsyncLocalStorage to carry the active span through awaits (the cost is in
- * docs/decisions/021-tracing-context-propagation.md), spans exported in batches to the configured exporter,
+ * docs/decisions/022-tracing-context-propagation.md), spans exported in batches to the configured exporter,
  * and the http and pg instrumentations. The exporters and the sampler read their own OTEL_ variables, which
  * TracingConfig has validated. kafkajs is not instrumented: the relay and the consumers make their own spans
  * (its instrumentation would overwrite the traceparent the relay sends).
