@@ -22,7 +22,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { DatabaseClient, deferred } from '@app/database';
-import { MESSAGING_MIGRATIONS } from '@app/messaging';
+import { consumerGroupOf, MESSAGING_MIGRATIONS } from '@app/messaging';
 import { ENQUEUE_SQL, fnv1a, keyLockId, LockClass } from '@app/messaging/outbox/outbox.sql';
 import { infra } from '@app/testing';
 import { Orders1732300000100 } from '../apps/orders/src/persistence/migrations/1732300000100-orders';
@@ -203,7 +203,8 @@ async function main() {
     const serviceDbs = apps.APPS.map((a: { name: string }) => new Pool({ connectionString: infra.databaseUrl(state.postgres.url, a.name), max: 1 }));
     const pendingWork = async () => {
       let lag = 0;
-      for (const group of apps.APPS.map((a: { name: string }) => a.name)) {
+      // the apps inherit this process's environment (appEnv), KAFKA_TOPIC_PREFIX too: their groups carry it
+      for (const group of apps.APPS.map((a: { name: string }) => consumerGroupOf(a.name, process.env.KAFKA_TOPIC_PREFIX ?? ''))) {
         for (const { topic, partitions } of await admin.fetchOffsets({ groupId: group })) {
           const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.offset)]));
           for (const p of partitions) lag += Math.max(0, (ends.get(p.partition) ?? 0) - Math.max(0, Number(p.offset)));

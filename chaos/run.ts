@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
 import { Topics } from '@app/contracts';
+import { consumerGroupOf } from '@app/messaging';
 import { machine, median, percentile, table, writeResult } from '../bench/lib';
 import { check } from './checker';
 import { collect } from './collect';
@@ -174,8 +175,9 @@ async function backlog(system: ChaosSystem, kafka: Kafka): Promise<{ open: numbe
       inventory: [Topics.OrdersEvents, Topics.ShippingEvents],
       shipping: [Topics.OrdersEvents],
     };
-    for (const [group, groupTopics] of Object.entries(consumed)) {
-      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: group, topics: groupTopics })) {
+    // the run's services have no topic prefix (as collect() below assumes): their groups are the service names
+    for (const [service, groupTopics] of Object.entries(consumed)) {
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: consumerGroupOf(service, ''), topics: groupTopics })) {
         for (const p of partitions) lag += Math.max(0, (ends.get(`${topic}/${p.partition}`) ?? 0) - Math.max(0, Number(p.offset)));
       }
     }

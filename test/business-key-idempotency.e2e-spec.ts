@@ -40,13 +40,14 @@ describe('idempotency by business key (three processes, real broker and database
     return id;
   }
 
-  /** Waits until each consumer group has committed every message now on `topic`: it has handled the re-sent one. */
-  async function consumedToTheEnd(topic: string, groups: string[]): Promise<void> {
+  /** Waits until each service's consumer group has committed every message now on `topic`: it has handled the re-sent one. */
+  async function consumedToTheEnd(topic: string, services: ('orders' | 'inventory' | 'shipping')[]): Promise<void> {
     const admin = testKafka(stack.brokers).admin();
     await admin.connect();
     try {
       const ends = await admin.fetchTopicOffsets(stack.topic(topic));
-      for (const groupId of groups) {
+      for (const service of services) {
+        const groupId = stack.consumerGroup(service);
         await waitUntil(`${groupId} to consume ${topic} to its end`, async () => {
           const [committed] = await admin.fetchOffsets({ groupId, topics: [stack.topic(topic)] });
           // a partition never committed to (-1) has nothing to consume only while it is empty

@@ -26,7 +26,7 @@ describe('orders ended by a dead letter (three processes, real broker and databa
     const admin = testKafka(stack.brokers).admin();
     await admin.connect();
     try {
-      const [offsets] = await admin.fetchOffsets({ groupId: 'orders', topics: [stack.topic(topic)] });
+      const [offsets] = await admin.fetchOffsets({ groupId: stack.consumerGroup('orders'), topics: [stack.topic(topic)] });
       return offsets.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
     } finally {
       await admin.disconnect();

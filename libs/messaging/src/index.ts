@@ -28,7 +28,7 @@ export { KafkaProbeService, KafkaServerRef, kafkaUsable, kafkaProblem, type Kafk
 export { MessagingMetrics, LATENCY_BUCKETS, partitionLags, type RelayMetrics, type EventTypeMetrics, type PartitionLag } from './metrics/messaging-metrics';
 export { ConsumerLagReader } from './metrics/consumer-lag';
 export { createKafka } from './kafka/kafka-client';
-export { TopicNames } from './kafka/topic-names';
+export { TopicNames, consumerGroupOf } from './kafka/topic-names';
 
 // tracing (on only when the service started the OpenTelemetry SDK; every function is free when off)
 export { currentTraceId, captureTraceContext, withTraceContext, nameServerSpan, shutdownTracing, tracingEnabled, type TraceContext } from './tracing/tracing';

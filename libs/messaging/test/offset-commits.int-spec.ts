@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer } from 'kafkajs';
 import { Topics } from '@app/contracts';
 import { createDatabase, dropDatabase, query, RunningApp, sharedInfra, startInProcess, testKafka, uniqueTopicPrefix, waitUntil } from '@app/testing';
-import { InboxConsumer, KafkaServerRef } from '../src';
+import { consumerGroupOf, InboxConsumer, KafkaServerRef } from '../src';
 import { probeService } from './fixtures/probe.definition';
 import { cancelledEnvelope, createTopics } from './harness';
 
@@ -28,6 +28,7 @@ describe('consumer offset commits (real Kafka, real PostgreSQL)', () => {
   async function startProbe(commitIntervalMs: number, env: Record<string, string> = {}, existing?: { prefix: string; databaseUrl: string }) {
     const prefix = existing?.prefix ?? uniqueTopicPrefix();
     const topic = `${prefix}${Topics.OrdersEvents}`;
+    const group = consumerGroupOf('probe', prefix);
     if (!existing) await createTopics(brokers, prefix);
     const databaseUrl = existing?.databaseUrl ?? (await createDatabase('commits'));
     const probe: RunningApp = await startInProcess(probeService, {
@@ -42,7 +43,7 @@ describe('consumer offset commits (real Kafka, real PostgreSQL)', () => {
     consumer.on(consumer.events.REQUEST, (e) => {
       if (e.payload.apiName === 'OffsetCommit') counter.commits++;
     });
-    return { prefix, topic, databaseUrl, probe, counter };
+    return { prefix, topic, group, databaseUrl, probe, counter };
   }
 
   /** Sends events one at a time (each its own fetch and batch) and waits until all are applied. */
@@ -62,32 +63,32 @@ describe('consumer offset commits (real Kafka, real PostgreSQL)', () => {
   }
 
   /** True when the group's committed offsets reach the end of every partition of the topic. */
-  async function allCommitted(topic: string): Promise<boolean> {
+  async function allCommitted(topic: string, group: string): Promise<boolean> {
     const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId: 'probe', topics: [topic] });
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
     return ends.every((end) => committed.partitions.find((p) => p.partition === end.partition)?.offset === end.offset || end.offset === '0');
   }
 
   it('commits nothing before its interval has passed, and everything applied when it shuts down', async () => {
-    const { topic, databaseUrl, probe, counter } = await startProbe(60_000);
+    const { topic, group, databaseUrl, probe, counter } = await startProbe(60_000);
     try {
       await sendApplied(topic, databaseUrl, 5);
       // a commit after each batch would follow its handler within milliseconds
       await new Promise((r) => setTimeout(r, 1000));
       expect(counter.commits).toBe(0);
-      expect(await allCommitted(topic)).toBe(false);
+      expect(await allCommitted(topic, group)).toBe(false);
     } finally {
       await probe.close();
     }
-    expect(await allCommitted(topic)).toBe(true);
+    expect(await allCommitted(topic, group)).toBe(true);
     await dropDatabase(databaseUrl);
   });
 
   it('commits what it applied within the interval, also when no further event comes', async () => {
-    const { topic, databaseUrl, probe, counter } = await startProbe(500);
+    const { topic, group, databaseUrl, probe, counter } = await startProbe(500);
     try {
       await sendApplied(topic, databaseUrl, 5);
-      await waitUntil('the offsets of every applied event to be committed', () => allCommitted(topic), { timeoutMs: 10_000 });
+      await waitUntil('the offsets of every applied event to be committed', () => allCommitted(topic, group), { timeoutMs: 10_000 });
       expect(counter.commits).toBeGreaterThan(0);
     } finally {
       await probe.close();
@@ -102,7 +103,7 @@ describe('consumer offset commits (real Kafka, real PostgreSQL)', () => {
     'a batch delivered again is recognised with one look-up, %s event-id headers: its applied events skipped as a batch, the new ones applied',
     async (_, withHeaders) => {
       const first = await startProbe(1000, { CONSUMER_BATCH_SIZE: '25' });
-      const { topic, databaseUrl } = first;
+      const { topic, group, databaseUrl } = first;
       const orderId = randomUUID();
       const events = Array.from({ length: 60 }, (_, i) => cancelledEnvelope(orderId, `again-${i}`));
       const send = async (batch: typeof events) => {
@@ -121,11 +122,11 @@ describe('consumer offset commits (real Kafka, real PostgreSQL)', () => {
       await first.probe.close();
 
       // as after a crash or a rebalance: the same events delivered again, in long fetches, and new ones after them
-      await admin.resetOffsets({ groupId: 'probe', topic, earliest: true });
+      await admin.resetOffsets({ groupId: group, topic, earliest: true });
       await send(events.slice(30));
       const again = await startProbe(1000, { CONSUMER_BATCH_SIZE: '25' }, first);
       try {
-        await waitUntil('every event to be consumed and committed', async () => (await appliedCount()) === 60 && (await allCommitted(topic)), {
+        await waitUntil('every event to be consumed and committed', async () => (await appliedCount()) === 60 && (await allCommitted(topic, group)), {
           timeoutMs: 30_000,
         });
         expect(again.probe.app.get(InboxConsumer).stats.duplicatesSkippedInBatches).toBeGreaterThanOrEqual(20);
@@ -140,14 +141,14 @@ describe('consumer offset commits (real Kafka, real PostgreSQL)', () => {
 
   it('commits what it applied when the group rebalances (another instance joins), not only at its interval', async () => {
     const first = await startProbe(60_000);
-    const { topic, databaseUrl } = first;
+    const { topic, group, databaseUrl } = first;
     let second: Awaited<ReturnType<typeof startProbe>> | undefined;
     try {
       await sendApplied(topic, databaseUrl, 5);
       expect(first.counter.commits).toBe(0);
       // a second instance joins: the group rebalances, and the first commits before it rejoins
       second = await startProbe(60_000, {}, first);
-      await waitUntil('the first instance to commit what it applied', () => allCommitted(topic), { timeoutMs: 20_000 });
+      await waitUntil('the first instance to commit what it applied', () => allCommitted(topic, group), { timeoutMs: 20_000 });
       expect(first.counter.commits).toBeGreaterThan(0);
     } finally {
       await second?.probe.close();

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Topics } from '@app/contracts';
 import { createDatabase, dropDatabase, query, readTopics, RunningApp, sharedInfra, startInProcess, uniqueTopicPrefix, waitUntil } from '@app/testing';
+import { consumerGroupOf } from '../src';
 import { OutboxRelay } from '../src/relay/outbox-relay';
 import { createOutboxDb, createTopics, OutboxDb, sequenced, startRelay, uuids } from './harness';
 import { probeService } from './fixtures/probe.definition';
@@ -69,7 +70,7 @@ describe('a relay killed after Kafka acknowledged a batch, before it recorded th
       const { testKafka } = await import('@app/testing');
       const admin = testKafka(brokers).admin();
       await admin.connect();
-      const offsets = await admin.fetchOffsets({ groupId: 'probe', topics: [`${prefix}${Topics.OrdersEvents}`] });
+      const offsets = await admin.fetchOffsets({ groupId: consumerGroupOf('probe', prefix), topics: [`${prefix}${Topics.OrdersEvents}`] });
       await admin.disconnect();
       return offsets[0].partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) === 20;
     });

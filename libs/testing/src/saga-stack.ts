@@ -1,3 +1,4 @@
+import { consumerGroupOf } from '@app/messaging';
 import { createDatabase, dropDatabase, sharedInfra, uniqueTopicPrefix } from './environment';
 import { freePort } from './infra';
 import { spawnService, SpawnedService } from './service-app';
@@ -40,6 +41,11 @@ export class SagaStack {
 
   topic(logical: string): string {
     return `${this.env.orders.KAFKA_TOPIC_PREFIX}${logical}`;
+  }
+
+  /** A service's consumer group, as its transport names it (with the stack's prefix), for reading its offsets. */
+  consumerGroup(name: 'orders' | 'inventory' | 'shipping'): string {
+    return consumerGroupOf(name, this.env[name].KAFKA_TOPIC_PREFIX);
   }
 
   databaseUrl(name: string): string {

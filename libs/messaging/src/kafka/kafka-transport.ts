@@ -4,7 +4,7 @@ import type { MessageDispatcher } from './inbound-message';
 import { createKafka, kafkaClientConfig } from './kafka-client';
 import { PrefixedKafkaServer } from './kafka-server';
 import { ensureTopics } from './topic-admin';
-import { TopicNames } from './topic-names';
+import { consumerGroupOf, TopicNames } from './topic-names';
 
 /**
  * Creates the saga's topics and their dead-letter topics that do not exist yet. A dead-letter topic gets
@@ -25,15 +25,16 @@ export async function ensureServiceTopics(options: MessagingOptions): Promise<vo
 }
 
 /**
- * The service's Kafka consumer as a Nest microservice: one group per service, every fetched batch handed
- * to `dispatcher` (the inbox), offsets committed by the server itself after each batch's transaction.
+ * The service's Kafka consumer as a Nest microservice: one group per service and topic prefix (consumerGroupOf),
+ * every fetched batch handed to `dispatcher` (the inbox), offsets committed by the server itself after each
+ * batch's transaction.
  */
 export function createKafkaTransport(options: MessagingOptions, dispatcher: MessageDispatcher): PrefixedKafkaServer {
   const server = new PrefixedKafkaServer(
     {
       client: kafkaClientConfig(options, options.service),
       consumer: {
-        groupId: options.service,
+        groupId: consumerGroupOf(options.service, options.topicPrefix),
         sessionTimeout: options.consumer.sessionTimeoutMs,
         heartbeatInterval: Math.floor(options.consumer.sessionTimeoutMs / 10),
         allowAutoTopicCreation: false,

@@ -13,3 +13,13 @@ export class TopicNames {
     return this.prefix && physical.startsWith(this.prefix) ? physical.slice(this.prefix.length) : physical;
   }
 }
+
+/**
+ * The Kafka consumer group of a service's deployment: its topic prefix in front of the service name.
+ * Deployments sharing a cluster under different prefixes then never share a group (whose leader would
+ * share out only its own deployment's topics); without a prefix it is the service name, as it always was.
+ * Everything that reads a group's offsets by name must use this.
+ */
+export function consumerGroupOf(service: string, prefix = ''): string {
+  return `${prefix}${service}`;
+}

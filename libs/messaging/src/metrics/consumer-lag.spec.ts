@@ -16,13 +16,14 @@ function fakeKafka(delayMs: () => number) {
 }
 
 describe('ConsumerLagReader', () => {
-  it('reads the lag of each partition with physical names, labelled with logical ones, and caches it', async () => {
+  it("reads the lag of each partition of the deployment's group with physical names, labelled with logical ones, and caches it", async () => {
     const { kafka, admin } = fakeKafka(() => 0);
     const reader = new ConsumerLagReader(kafka, 'inventory', () => ['orders.events'], new TopicNames('p.'), 60_000);
     expect(await reader.read()).toEqual([{ topic: 'orders.events', partition: '0', lag: 7 }]);
     await reader.read();
     expect(admin.fetchOffsets).toHaveBeenCalledTimes(1);
-    expect(admin.fetchOffsets).toHaveBeenCalledWith({ groupId: 'inventory', topics: ['p.orders.events'] });
+    // the group the transport joins: the prefix in front of the service name
+    expect(admin.fetchOffsets).toHaveBeenCalledWith({ groupId: 'p.inventory', topics: ['p.orders.events'] });
     await reader.close();
     expect(admin.disconnect).toHaveBeenCalled();
   });

@@ -1,23 +1,27 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { TopicNames } from '../kafka/topic-names';
+import { consumerGroupOf, TopicNames } from '../kafka/topic-names';
 import { PartitionLag, partitionLags } from './messaging-metrics';
 
 /**
- * The consumer group's lag, read from the brokers with one admin client (its committed offsets and the
- * topics' high-water marks), at most once per `maxAgeMs`: a scrape reads it, no consumed message does.
+ * The lag of `service`'s consumer group (the one its transport joins: consumerGroupOf with the prefix of
+ * `names`), read from the brokers with one admin client (its committed offsets and the topics' high-water
+ * marks), at most once per `maxAgeMs`: a scrape reads it, no consumed message does.
  */
 export class ConsumerLagReader {
   private admin: Admin | null = null;
   private last: { at: number; lags: PartitionLag[] } | null = null;
   private reading: Promise<PartitionLag[]> | null = null;
+  private readonly groupId: string;
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly groupId: string,
+    service: string,
     private readonly topics: () => string[],
     private readonly names: TopicNames,
     private readonly maxAgeMs = 2000,
-  ) {}
+  ) {
+    this.groupId = consumerGroupOf(service, names.prefix);
+  }
 
   /**
    * The lags, read again when older than `maxAgeMs`. A read that takes longer than `waitMs` (the brokers down

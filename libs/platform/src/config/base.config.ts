@@ -95,7 +95,11 @@ export class BaseConfig {
   @Matches(/^[^\s:,]+:\d{1,5}$/, { each: true, message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
   KAFKA_BROKERS: string[];
 
-  @Setting({ doc: 'Prefix put in front of every topic name (letters, digits, . _ -), to share one cluster between environments.' })
+  @Setting({
+    doc: `Prefix put in front of every topic name and every consumer group name (letters, digits, . _ -), so that several
+      deployments (environments, test runs) share one cluster, each with topics and groups of its own. Empty: the groups
+      are the service names (orders, inventory, shipping).`,
+  })
   @IsOptional()
   @Matches(/^[a-zA-Z0-9._-]{0,100}$/, { message: 'KAFKA_TOPIC_PREFIX may only hold letters, digits, dots, dashes and underscores' })
   KAFKA_TOPIC_PREFIX = '';
