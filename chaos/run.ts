@@ -277,7 +277,8 @@ function impactOf(
         if (t?.finalAt) toFinal.push(t.finalAt - t.createdAt);
       }
       gap = Math.max(gap, longestGap(accepted, f.startedAt, f.healedAt));
-      for (const e of load.exchanges as Exchange[]) if (e.status === 202 && e.startedAt >= f.startedAt && e.startedAt <= f.healedAt) slow.push(e.endedAt - e.startedAt);
+      for (const e of load.exchanges as Exchange[])
+        if (e.status === 202 && e.startedAt >= f.startedAt && e.startedAt <= f.healedAt) slow.push(e.endedAt - e.startedAt);
     }
     return {
       kind,
@@ -323,7 +324,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     nodes: 3,
     freezeMs: CONSUMER_SESSION_MS + 2_000,
   });
-  log(`${plan.length} faults planned: ${Object.entries(countBy(plan.map((f) => f.kind))).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  log(
+    `${plan.length} faults planned: ${Object.entries(countBy(plan.map((f) => f.kind)))
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')}`,
+  );
   const system = await ChaosSystem.start({ dir, replicas, adminToken, log });
   let passed = false;
   const stopOnSignal = () => {
@@ -415,7 +420,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (verdict.findings.length > 20) out(`... ${verdict.findings.length - 20} more findings in ${resultFile}`);
     out(`results: ${resultFile}`);
     out(resultLine);
-    return { seed: o.seed, seconds: o.seconds, rate: o.rate, verdict, faults, impact, baseline, surprises: load.surprises, quiesceMs, resultLine, passed, resultFile };
+    return {
+      seed: o.seed,
+      seconds: o.seconds,
+      rate: o.rate,
+      verdict,
+      faults,
+      impact,
+      baseline,
+      surprises: load.surprises,
+      quiesceMs,
+      resultLine,
+      passed,
+      resultFile,
+    };
   } finally {
     process.removeListener('SIGINT', stopOnSignal);
     process.removeListener('SIGTERM', stopOnSignal);
@@ -456,4 +474,3 @@ if (require.main === module) {
     process.exit(1);
   });
 }
-

@@ -89,7 +89,15 @@ export class ChaosSystem {
       }
     }
     const relayEnv = apps.appEnv(this.state, { name: 'orders', port: await freePort() }, { ...common, RELAY_ONLY: 'true' });
-    this.instances.set('relay', { name: 'relay', service: 'orders', port: 0, env: relayEnv, child: null, logFile: path.join(logs, 'orders-relay.log'), http: false });
+    this.instances.set('relay', {
+      name: 'relay',
+      service: 'orders',
+      port: 0,
+      env: relayEnv,
+      child: null,
+      logFile: path.join(logs, 'orders-relay.log'),
+      http: false,
+    });
 
     this.o.log(`starting ${SERVICES.length * this.o.replicas} service replicas and a relay-only orders instance`);
     const first = SERVICES.map((s) => `${s}#1`);

@@ -10,12 +10,23 @@ describe('chaos (seed 68, 120 s)', () => {
   it('loses, duplicates, leaves unfinished and reorders nothing, and conserves stock', async () => {
     const lines: string[] = [];
     const result = await runChaos({ seconds: 120, seed: 68, rate: 8, log: (m) => lines.push(m) });
-    const report = `${result.resultLine}\n${result.verdict.findings.slice(0, 10).map((f) => `${f.kind}: ${f.orderId ?? f.sku} ${f.detail}`).join('\n')}\n${lines.slice(-30).join('\n')}`;
+    const report = `${result.resultLine}\n${result.verdict.findings
+      .slice(0, 10)
+      .map((f) => `${f.kind}: ${f.orderId ?? f.sku} ${f.detail}`)
+      .join('\n')}\n${lines.slice(-30).join('\n')}`;
     // the faults must really have happened: a run that injected nothing proves nothing
     const kinds = new Set(result.faults.filter((f) => !f.error).map((f) => f.kind));
     expect([...kinds].sort()).toEqual(['freeze-broker', 'kill-app', 'kill-leader', 'kill-relay', 'read-only-db', 'restart-postgres']);
     expect(result.verdict.orders).toBeGreaterThan(500);
-    expect({ lost: result.verdict.lost, duplicated: result.verdict.duplicated, unfinished: result.verdict.unfinished, reordered: result.verdict.reordered, conserved: result.verdict.conserved, surprises: result.surprises, report: result.passed ? '' : report }).toEqual({
+    expect({
+      lost: result.verdict.lost,
+      duplicated: result.verdict.duplicated,
+      unfinished: result.verdict.unfinished,
+      reordered: result.verdict.reordered,
+      conserved: result.verdict.conserved,
+      surprises: result.surprises,
+      report: result.passed ? '' : report,
+    }).toEqual({
       lost: 0,
       duplicated: 0,
       unfinished: 0,
