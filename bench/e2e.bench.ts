@@ -25,7 +25,7 @@ import { DatabaseClient, deferred } from '@app/database';
 import { consumerGroupOf, MESSAGING_MIGRATIONS } from '@app/messaging';
 import { ENQUEUE_SQL, fnv1a, keyLockId, LockClass } from '@app/messaging/outbox/outbox.sql';
 import { infra } from '@app/testing';
-import { Orders1732300000100 } from '../apps/orders/src/persistence/migrations/1732300000100-orders';
+import { ORDERS_MIGRATIONS } from '../apps/orders/src/persistence/migrations';
 import { INSERT_ORDER_SQL, insertOrderParams } from '../apps/orders/src/persistence/orders.repository';
 import { cpuPerOrder, cpuReading, processCpuMs, ProcessGroups, processTreeCpuMs } from './cpu';
 import { machine, median, percentile, progress, round, table, writeResult } from './lib';
@@ -228,7 +228,7 @@ async function main() {
     const limitDs = new DataSource({
       type: 'postgres',
       url: infra.databaseUrl(state.postgres.url, 'intake_limit'),
-      migrations: [...MESSAGING_MIGRATIONS, Orders1732300000100],
+      migrations: [...MESSAGING_MIGRATIONS, ...ORDERS_MIGRATIONS],
     });
     await limitDs.initialize();
     await limitDs.runMigrations({ transaction: 'each' });

@@ -3,7 +3,7 @@ import { DataSource, MigrationInterface } from 'typeorm';
 import { anEnvelope } from '@app/testing/events';
 import { createDatabase, dropDatabase, produce, query, testKafka, uniqueTopicPrefix, sharedInfra } from '@app/testing';
 import { EventClass, OrderPlacedV1, ShipmentScheduledV1, StockReservedV1 } from '@app/contracts';
-import { Orders1732300000100 } from '../apps/orders/src/persistence/migrations/1732300000100-orders';
+import { ORDERS_MIGRATIONS } from '../apps/orders/src/persistence/migrations';
 import { Inventory1732300000200 } from '../apps/inventory/src/persistence/migrations/1732300000200-inventory';
 import { ReservationRejected1764900000000 } from '../apps/inventory/src/persistence/migrations/1764900000000-reservation-rejected';
 import { ReservationShipment1764900000100 } from '../apps/inventory/src/persistence/migrations/1764900000100-reservation-shipment';
@@ -35,7 +35,7 @@ describe('chaos collect (real broker and databases)', () => {
 
   beforeAll(async () => {
     [urls.orders, urls.inventory, urls.shipping] = await Promise.all([
-      migratedDatabase('chaos_orders', [Orders1732300000100]),
+      migratedDatabase('chaos_orders', ORDERS_MIGRATIONS),
       migratedDatabase('chaos_inventory', [Inventory1732300000200, ReservationRejected1764900000000, ReservationShipment1764900000100]),
       migratedDatabase('chaos_shipping', [Shipping1732300000300]),
     ]);

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceModule } from '@app/platform';
 import { OrdersConfig } from './config';
 import { IdempotencyKeyEntity, OrderEntity, OrderTimelineEntity } from './persistence/order.entity';
-import { Orders1732300000100 } from './persistence/migrations/1732300000100-orders';
+import { ORDERS_MIGRATIONS } from './persistence/migrations';
 import { OrdersRepository } from './persistence/orders.repository';
 import { PlaceOrderService } from './application/place-order.service';
 import { CancelOrderService } from './application/cancel-order.service';
@@ -15,6 +15,7 @@ import { OrderEventsConsumer } from './consumers/order-events.consumer';
 import { DeadLetterConsumer } from './consumers/dead-letter.consumer';
 import { DeadLetteredOrders } from './application/dead-lettered-order.service';
 import { OrderMetrics } from './application/order-metrics';
+import { OrderChanges } from './application/order-changes';
 
 @Module({})
 export class OrdersModule {
@@ -26,7 +27,7 @@ export class OrdersModule {
           service: 'orders',
           config,
           entities: [OrderEntity, OrderTimelineEntity, IdempotencyKeyEntity],
-          migrations: [Orders1732300000100],
+          migrations: ORDERS_MIGRATIONS,
         }),
       ],
       controllers: [OrdersController],
@@ -43,6 +44,7 @@ export class OrdersModule {
         ApplyOrderEvent,
         OrderDeadline,
         DeadLetteredOrders,
+        OrderChanges,
         OrderMetrics,
       ],
     };

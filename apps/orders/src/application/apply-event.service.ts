@@ -4,7 +4,7 @@ import { CONFLICTING_FACT } from '@app/contracts';
 import { PermanentEventError } from '@app/messaging';
 import { evolve, InboundEvent } from '../domain/order.decide';
 import { OrdersRepository } from '../persistence/orders.repository';
-import { OrderMetrics } from './order-metrics';
+import { OrderChanges } from './order-changes';
 
 /** Moves an order on an event from inventory or shipping, inside the consumer's transaction. */
 @Injectable()
@@ -13,7 +13,7 @@ export class ApplyOrderEvent {
 
   constructor(
     private readonly orders: OrdersRepository,
-    @Optional() private readonly metrics?: OrderMetrics,
+    @Optional() private readonly changes?: OrderChanges,
   ) {}
 
   async apply(tx: EntityManager, event: InboundEvent, now = new Date()): Promise<void> {
@@ -31,7 +31,7 @@ export class ApplyOrderEvent {
     const evolution = evolve(order, event, now);
     switch (evolution.kind) {
       case 'moved':
-        this.metrics?.moved(tx, before, evolution.order);
+        this.changes?.moved(tx, before, evolution.order);
         return this.orders.save(tx, evolution.order, evolution.timeline);
       case 'unchanged':
         this.logger.debug({ msg: `${event.kind} ${event.envelope.id} changes nothing: ${evolution.why}`, orderId: order.id, eventId: event.envelope.id });

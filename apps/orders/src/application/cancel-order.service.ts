@@ -6,7 +6,7 @@ import { OrderStatus } from '../domain/order';
 import { decideCancel } from '../domain/order.decide';
 import { OrdersRepository } from '../persistence/orders.repository';
 import { OrderView, toOrderView } from './order.view';
-import { OrderMetrics } from './order-metrics';
+import { OrderChanges } from './order-changes';
 
 /** What a cancel did; the refusals carry the error the customer's cancel answers with. */
 export type CancelOutcome =
@@ -22,7 +22,7 @@ export class CancelOrderService {
     private readonly dataSource: DataSource,
     private readonly orders: OrdersRepository,
     private readonly outbox: Outbox,
-    @Optional() private readonly metrics?: OrderMetrics,
+    @Optional() private readonly changes?: OrderChanges,
   ) {}
 
   /** The customer's cancel, and the deadline's: any order still PENDING or RESERVED once locked. */
@@ -46,7 +46,7 @@ export class CancelOrderService {
       const decision = decideCancel(order, reason, now, waitsIn);
       if (!decision.ok) return { kind: 'not-cancellable', error: new OrderNotCancellable(decision.reason) };
       const [cancelled] = await this.outbox.enqueue(tx, [{ data: decision.event, orderId, correlationId: order.correlationId, occurredAt: now }]);
-      this.metrics?.moved(tx, before, decision.order);
+      this.changes?.moved(tx, before, decision.order);
       await this.orders.save(tx, decision.order, { ...decision.timeline, eventId: cancelled.id });
       return { kind: 'cancelled', order: toOrderView(decision.order) };
     });

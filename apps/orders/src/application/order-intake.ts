@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { IntakeOverloaded, OrderPlacedV1 } from '@app/contracts';
-import { captureTraceContext, isTransientError, Outbox, type TraceContext, withTraceContext } from '@app/messaging';
+import { captureTraceContext, currentTraceId, isTransientError, Outbox, type TraceContext, withTraceContext } from '@app/messaging';
 import { Order } from '../domain/order';
 import { placedEntry } from '../domain/order.decide';
 import { OrdersRepository } from '../persistence/orders.repository';
+import { OrderChanges } from './order-changes';
 
 /**
  * A new order and the OrderPlaced event that announces it (placeOrder), built from a `POST /orders` body that
@@ -63,6 +64,7 @@ export class OrderIntake {
     private readonly orders: OrdersRepository,
     private readonly outbox: Outbox,
     @Inject(ORDER_INTAKE_OPTIONS) private readonly options: OrderIntakeOptions,
+    @Optional() private readonly changes?: OrderChanges,
   ) {}
 
   /** Resolves once the order and its event are committed; rejects with the database's error if not. */
@@ -130,7 +132,11 @@ export class OrderIntake {
     await this.dataSource.transaction((tx) => this.write(tx, placements));
   }
 
-  /** Writes the orders, their first timeline entries and their OrderPlaced events in the caller's transaction. */
+  /**
+   * Writes the orders, their first timeline entries and their OrderPlaced events in the caller's transaction.
+   * Tracing on, each order keeps the trace id of its request (a placement's captured context, or the one in
+   * progress when the caller's own request writes it).
+   */
   async write(tx: EntityManager, placements: Placement[]): Promise<void> {
     const events = await this.outbox.enqueue(
       tx,
@@ -143,9 +149,14 @@ export class OrderIntake {
         traceContext,
       })),
     );
+    const written: Order[] = [];
     for (let i = 0; i < placements.length; i++) {
-      const { order } = placements[i];
+      const { order: placed, traceContext } = placements[i];
+      const traceId = currentTraceId(traceContext);
+      const order = traceId ? { ...placed, traceId } : placed;
       await this.orders.insert(tx, order, { ...placedEntry(order), eventId: events[i].id });
+      written.push(order);
     }
+    this.changes?.placed(tx, written);
   }
 }

@@ -37,6 +37,8 @@ export interface Order {
   shipment: ShipmentInfo | null;
   statusReason: string | null;
   correlationId: string;
+  /** The trace of the request that placed it (tracing on); set by the intake, not by the domain. */
+  traceId?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

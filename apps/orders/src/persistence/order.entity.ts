@@ -35,6 +35,9 @@ export class OrderEntity {
   @Column({ name: 'correlation_id', type: 'text' })
   correlationId: string;
 
+  @Column({ name: 'trace_id', type: 'text', nullable: true })
+  traceId: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

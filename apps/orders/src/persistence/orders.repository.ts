@@ -103,13 +103,14 @@ const TIMELINE_INSERT = `INSERT INTO order_timeline (order_id, event_id, type, s
 
 /** A new order and its first timeline entry (the benchmark's raw intake runs this same statement). */
 export const INSERT_ORDER_SQL = `WITH o AS (
-    INSERT INTO orders (id, customer_id, status, lines, shipping_address, total_cents, currency, shipment, status_reason, correlation_id, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    INSERT INTO orders (id, customer_id, status, lines, shipping_address, total_cents, currency, shipment, status_reason, correlation_id, created_at, updated_at, trace_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $19)
   )
   ${TIMELINE_INSERT}`;
 
 export function insertOrderParams(order: Order, timeline: TimelineEntry): unknown[] {
-  return [...orderColumns(order), ...timelineColumns(order.id, timeline)];
+  // the trace id last ($19): it is written once, with the order, and the update of save() leaves it alone
+  return [...orderColumns(order), ...timelineColumns(order.id, timeline), order.traceId ?? null];
 }
 
 function orderColumns(o: Order): unknown[] {
@@ -133,7 +134,7 @@ function timelineColumns(orderId: string, t: TimelineEntry): unknown[] {
   return [orderId, t.eventId, t.type, t.status, t.occurredAt, t.detail == null ? null : JSON.stringify(t.detail)];
 }
 
-const ORDER_SELECT = `id, customer_id, status, lines, shipping_address, total_cents, currency, shipment, status_reason, correlation_id, created_at, updated_at`;
+const ORDER_SELECT = `id, customer_id, status, lines, shipping_address, total_cents, currency, shipment, status_reason, correlation_id, trace_id, created_at, updated_at`;
 
 interface OrderRow {
   id: string;
@@ -146,6 +147,7 @@ interface OrderRow {
   shipment: Order['shipment'];
   status_reason: string | null;
   correlation_id: string;
+  trace_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -162,6 +164,7 @@ function toOrder(r: OrderRow): Order {
     shipment: r.shipment,
     statusReason: r.status_reason,
     correlationId: r.correlation_id,
+    traceId: r.trace_id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

@@ -44,13 +44,14 @@ export function tracingEnabled(): boolean {
 }
 
 /**
- * The trace id of the work in progress (the HTTP request, the event being applied), for log lines; undefined
- * when tracing is off or nothing is traced here. Costs a null check when off.
+ * The trace id of the work in progress (the HTTP request, the event being applied), or of a context captured
+ * before (captureTraceContext), for log lines; undefined when tracing is off or nothing is traced there.
+ * Costs a null check when off.
  */
-export function currentTraceId(): string | undefined {
+export function currentTraceId(captured?: Context): string | undefined {
   if (!tracer) return undefined;
   // also of a trace not sampled: its id still ties the services' log lines together
-  const span = trace.getSpanContext(context.active());
+  const span = trace.getSpanContext(captured ?? context.active());
   return span && isSpanContextValid(span) ? span.traceId : undefined;
 }
 
