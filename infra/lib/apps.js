@@ -124,7 +124,14 @@ function buildApps(names = APPS.map((a) => a.name)) {
 
 /** The environment of one app: infrastructure endpoints, its port, and the caller's settings. */
 function appEnv(state, app, extra = {}) {
-  return { ...process.env, ...envFor(state, app.name), PORT: String(app.port), ...extra };
+  return { ...process.env, ...envFor(state, app.name), ...boardEnv(app.name), PORT: String(app.port), ...extra };
+}
+
+/** The order board (in orders) shows the other apps' outbox backlog and consumer lag from their /metrics: here they are. */
+function boardEnv(name) {
+  if (name !== 'orders') return {};
+  const peers = configuredApps().filter((a) => a.name !== 'orders');
+  return { BOARD_PEER_URLS: peers.map((a) => `${a.name}=http://127.0.0.1:${a.port}`).join(',') };
 }
 
 /**
@@ -194,6 +201,7 @@ module.exports = {
   checkDist,
   buildApps,
   appEnv,
+  boardEnv,
   startApp,
   waitReady,
   stopApp,

@@ -1,7 +1,7 @@
 'use strict';
 // The launcher's plan for APP_REPLICAS: how many instances, on which ports, logging where; and the errors
 // that name the setting to change.
-const { readReplicas, instancesOf, APPS } = require('./apps');
+const { readReplicas, instancesOf, boardEnv, APPS } = require('./apps');
 
 const apps = APPS.map((a) => ({ ...a })); // orders 3000, inventory 3001, shipping 3002
 const plan = (list, replicas) => instancesOf(list, replicas).map((i) => `${i.label} ${i.port} ${i.logName}.log`);
@@ -75,5 +75,16 @@ describe('instancesOf', () => {
     expect(() => instancesOf(high, 2)).toThrow(
       'orders #2 would listen on port 65600 (ORDERS_PORT + 100), past 65535: set ORDERS_PORT lower, or APP_REPLICAS lower',
     );
+  });
+});
+
+describe('boardEnv', () => {
+  const before = process.env.SHIPPING_PORT;
+  afterEach(() => (before === undefined ? delete process.env.SHIPPING_PORT : (process.env.SHIPPING_PORT = before)));
+
+  it("points the board of orders at the other apps' ports (their first replica), and gives the others nothing", () => {
+    process.env.SHIPPING_PORT = '4002';
+    expect(boardEnv('orders')).toEqual({ BOARD_PEER_URLS: 'inventory=http://127.0.0.1:3001,shipping=http://127.0.0.1:4002' });
+    expect(boardEnv('inventory')).toEqual({});
   });
 });

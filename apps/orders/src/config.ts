@@ -1,7 +1,7 @@
-import { IsBoolean, IsInt, Max, Min } from 'class-validator';
-import { BaseConfig, Setting, ToBool, ToInt } from '@app/platform';
+import { IsBoolean, IsInt, Matches, Max, Min } from 'class-validator';
+import { BaseConfig, Setting, ToBool, ToInt, ToList } from '@app/platform';
 
-/** orders: the shared settings, the saga deadline and the group commit of new orders (see docs/configuration.md). */
+/** orders: the shared settings, the saga deadline, the group commit of new orders and the order board (see docs/configuration.md). */
 export class OrdersConfig extends BaseConfig {
   override PORT = 3000;
 
@@ -49,4 +49,38 @@ export class OrdersConfig extends BaseConfig {
   @Min(1)
   @Max(1000)
   INTAKE_MAX_BATCH = 64;
+
+  @Setting({
+    doc: `Serve the live order board: GET /board (a page) and GET /board/events (its Server-Sent Events), see
+      docs/operations.md. false: neither route exists and nothing is aggregated.`,
+  })
+  @ToBool()
+  @IsBoolean({ message: 'BOARD_ENABLED must be true or false' })
+  BOARD_ENABLED = true;
+
+  @Setting({
+    doc: `Browsers watching the board at once (each holds one open connection); one more gets 503 until another leaves.`,
+  })
+  @ToInt()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  BOARD_MAX_CLIENTS = 20;
+
+  @Setting({
+    doc: `The other services whose outbox backlog and consumer lag the board shows, as name=URL pairs separated by commas; the
+      board reads each one's GET /metrics every two seconds while someone watches. One that does not answer (or has
+      METRICS_ENABLED=false) shows as unknown. npm start sets it to where it runs them; empty: orders alone.`,
+  })
+  @ToList()
+  @Matches(/^[a-z][a-z0-9_-]{0,40}=https?:\/\/[^\s,]+$/, { each: true, message: 'BOARD_PEER_URLS must be name=http://host:port pairs separated by commas' })
+  BOARD_PEER_URLS: string[] = ['inventory=http://127.0.0.1:3001', 'shipping=http://127.0.0.1:3002'];
+
+  @Setting({
+    doc: `Link from each order on the board to its trace: a URL with {traceId} in it, e.g.
+      http://127.0.0.1:9411/zipkin/traces/{traceId} for Zipkin or http://127.0.0.1:16686/trace/{traceId} for Jaeger. Orders
+      placed while tracing was off have no trace and get no link. Empty: no links.`,
+  })
+  @Matches(/^(https?:\/\/\S*\{traceId\}\S*)?$/, { message: 'BOARD_TRACE_URL must be an http(s) URL holding {traceId}, or empty' })
+  BOARD_TRACE_URL = '';
 }

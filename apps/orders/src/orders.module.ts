@@ -16,6 +16,8 @@ import { DeadLetterConsumer } from './consumers/dead-letter.consumer';
 import { DeadLetteredOrders } from './application/dead-lettered-order.service';
 import { OrderMetrics } from './application/order-metrics';
 import { OrderChanges } from './application/order-changes';
+import { OrderBoard } from './application/board/order-board.service';
+import { BoardController } from './http/board.controller';
 
 @Module({})
 export class OrdersModule {
@@ -30,7 +32,7 @@ export class OrdersModule {
           migrations: ORDERS_MIGRATIONS,
         }),
       ],
-      controllers: [OrdersController],
+      controllers: [OrdersController, ...(config.BOARD_ENABLED ? [BoardController] : [])],
       providers: [
         OrderEventsConsumer,
         ...(config.CANCEL_ON_DEAD_LETTER ? [DeadLetterConsumer] : []),
@@ -46,6 +48,7 @@ export class OrdersModule {
         DeadLetteredOrders,
         OrderChanges,
         OrderMetrics,
+        ...(config.BOARD_ENABLED ? [OrderBoard] : []),
       ],
     };
   }

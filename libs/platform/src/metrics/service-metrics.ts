@@ -28,7 +28,7 @@ export class ServiceMetrics implements OnModuleInit, OnApplicationShutdown {
     if (this.enabled) collectDefaultMetrics({ register: this.registry });
     this.httpDuration = new Histogram({
       name: 'http_request_duration_seconds',
-      help: 'HTTP requests by method, route pattern and status (GET /metrics excluded)',
+      help: 'HTTP requests by method, route pattern and status (GET /metrics and the board event stream excluded)',
       labelNames: ['method', 'route', 'status'],
       buckets: LATENCY_BUCKETS,
       registers: [this.registry],
@@ -48,9 +48,9 @@ export class ServiceMetrics implements OnModuleInit, OnApplicationShutdown {
     await this.lag?.close();
   }
 
-  /** Records one HTTP request (called from the server's onResponse hook). */
+  /** Records one HTTP request (called from the server's onResponse hook); a stream of events (the board's) is no request to time. */
   observeRequest(method: string, route: string | undefined, status: number, ms: number): void {
-    if (route === '/metrics') return;
+    if (route === '/metrics' || route === '/board/events') return;
     this.httpDuration.observe({ method, route: route ?? 'unmatched', status: statusLabel(status) }, ms / 1000);
   }
 }

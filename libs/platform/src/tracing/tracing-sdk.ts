@@ -24,8 +24,8 @@ export function statementName(text: string): string {
   return table ? `${command} ${table}` : command;
 }
 
-/** Probes and scrapes are not traced: they would bury the orders' traces. */
-const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
+/** Probes, scrapes and the board (a page and its long-lived stream) are not traced: they would bury the orders' traces. */
+const UNTRACED_PATHS = /^\/(health|metrics|board)(\/|\?|$)/;
 
 /**
  * The OpenTelemetry SDK, set up by hand rather than with @opentelemetry/sdk-node (which loads every exporter
