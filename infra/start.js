@@ -3,7 +3,7 @@
 // `npm start`: brings up Kafka and PostgreSQL, builds and starts orders, inventory and shipping
 // (APP_REPLICAS of each), waits until each is ready, prints where they are, keeps them running (an app
 // that crashes is restarted), and tears everything down on Ctrl-C. With --observe (OBSERVE=1), Prometheus and
-// Zipkin too, the apps sending their traces to Zipkin.
+// Zipkin too, the apps sending their traces to Zipkin and orders' board linking each order to its trace there.
 const fs = require('node:fs');
 const path = require('node:path');
 const stack = require('./lib/stack');
@@ -69,6 +69,21 @@ function allReady(instances, handles, ms) {
   return Promise.race([ready, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The URL of the board of the orders instance on `port`, or null if it serves none (BOARD_ENABLED=false): asked of
+ * orders, which reads that setting from the environment or .env, rather than parsed a second time here.
+ */
+async function boardUrl(port) {
+  const url = `http://127.0.0.1:${port}/board`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    await res.body?.cancel();
+    return res.ok ? url : null;
+  } catch {
+    return null;
+  }
+}
+
 async function main() {
   loadDotEnv();
   const started = Date.now();
@@ -107,7 +122,7 @@ async function main() {
   // service's name), one outbox whose lanes their relays share
   for (const instance of instances) {
     const logFile = logFileOf(instance);
-    const env = apps.appEnv(state, instance, { ADMIN_TOKEN: adminToken, ...(watching ? observe.tracingEnv(watching.zipkin.port) : {}) });
+    const env = apps.appEnv(state, instance, { ADMIN_TOKEN: adminToken, ...(watching ? observe.tracingEnv(watching.zipkin.port, instance.name) : {}) });
     supervised.push(
       supervise(
         { name: instance.label },
@@ -137,6 +152,12 @@ async function main() {
   for (const instance of instances) {
     const url = `http://127.0.0.1:${instance.port}`;
     line(instance.label, instance.replica === 1 ? `${url.padEnd(24)}${notes[instance.name]}` : url);
+  }
+  const board = await boardUrl(instances.find((i) => i.name === 'orders').port);
+  if (board) {
+    // each replica's board shows the orders that replica handles (docs/operations.md, The order board)
+    const whose = replicas > 1 ? '; each orders replica has its own at /board' : '';
+    line('board', `${board}  (the live order board${watching ? ', each order linked to its trace in Zipkin' : ''}${whose})`);
   }
   line('Kafka', `${state.kafka.brokers}${state.kafka.nodes ? ` (${state.kafka.nodes.length} nodes; topics: 3 replicas, min.insync.replicas 2)` : ''}`);
   line('PostgreSQL', `${stack.redact(state.postgres.url)} (databases: orders, inventory, shipping)`);

@@ -100,9 +100,18 @@ function prometheusConfig({ instances, alertsFile = ALERTS_FILE, intervalSeconds
   return `${lines.join('\n')}\n`;
 }
 
-/** What the apps need to send their traces to the Zipkin on `port` (the standard OpenTelemetry variables). */
-function tracingEnv(port) {
-  return { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: `http://127.0.0.1:${port}/api/v2/spans` };
+/** The page of one trace in the UI of the Zipkin on `port` (Zipkin 3's UI routes /zipkin/traces/:traceId). */
+function traceUrl(port) {
+  return `http://127.0.0.1:${port}/zipkin/traces/{traceId}`;
+}
+
+/**
+ * What app `name` needs to send its traces to the Zipkin on `port` (the standard OpenTelemetry variables); orders
+ * also gets BOARD_TRACE_URL, so that its board links each order to its trace there.
+ */
+function tracingEnv(port, name) {
+  const env = { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: `http://127.0.0.1:${port}/api/v2/spans` };
+  return name === 'orders' ? { ...env, BOARD_TRACE_URL: traceUrl(port) } : env;
 }
 
 function zipkinJarPresent() {
@@ -293,6 +302,7 @@ module.exports = {
   choosePorts,
   prometheusConfig,
   tracingEnv,
+  traceUrl,
   ensureZipkinJar,
   start,
   stop,

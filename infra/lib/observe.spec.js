@@ -113,6 +113,14 @@ describe('prometheusConfig', () => {
 describe('tracingEnv', () => {
   it("sends the apps' spans to Zipkin's v2 API with the standard OpenTelemetry variables", () => {
     expect(tracingEnv(9411)).toEqual({ OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://127.0.0.1:9411/api/v2/spans' });
+    expect(tracingEnv(9411, 'inventory')).toEqual(tracingEnv(9411));
+  });
+
+  it("points orders' board at the page of each trace in that Zipkin's UI, in the form BOARD_TRACE_URL accepts", () => {
+    const env = tracingEnv(19411, 'orders');
+    expect(env).toEqual({ ...tracingEnv(19411), BOARD_TRACE_URL: 'http://127.0.0.1:19411/zipkin/traces/{traceId}' });
+    // the check of apps/orders/src/config.ts: anything else would stop orders at start
+    expect(env.BOARD_TRACE_URL).toMatch(/^(https?:\/\/\S*\{traceId\}\S*)?$/);
   });
 });
 

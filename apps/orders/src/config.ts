@@ -79,7 +79,8 @@ export class OrdersConfig extends BaseConfig {
   @Setting({
     doc: `Link from each order on the board to its trace: a URL with {traceId} in it, e.g.
       http://127.0.0.1:9411/zipkin/traces/{traceId} for Zipkin or http://127.0.0.1:16686/trace/{traceId} for Jaeger. Orders
-      placed while tracing was off have no trace and get no link. Empty: no links.`,
+      placed while tracing was off have no trace and get no link. npm start -- --observe sets it to the Zipkin it runs.
+      Empty: no links.`,
   })
   @Matches(/^(https?:\/\/\S*\{traceId\}\S*)?$/, { message: 'BOARD_TRACE_URL must be an http(s) URL holding {traceId}, or empty' })
   BOARD_TRACE_URL = '';

@@ -108,6 +108,42 @@ async function prometheusApi<T>(url: string): Promise<T> {
   return body.data;
 }
 
+interface BoardOrder {
+  id: string;
+  status: string;
+  traceId: string | null;
+}
+
+/** The first two events of a board's stream (its settings, then the whole snapshot), read without a browser; then it hangs up. */
+async function boardEvents(base: string): Promise<{ settings: { traceUrl: string | null }; snapshot: { recent: BoardOrder[] } }> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 10_000);
+  try {
+    const res = await fetch(`${base}/board/events`, { signal: abort.signal });
+    if (res.status !== 200) throw new Error(`${base}/board/events answered ${res.status}`);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const events: Record<string, unknown> = {};
+    let buffered = '';
+    while (!(events.settings && events.snapshot)) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`${base}/board/events ended before its settings and snapshot`);
+      buffered += decoder.decode(value, { stream: true });
+      for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const name = /^event: (.+)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (name && data) events[name] = JSON.parse(data);
+      }
+    }
+    return events as { settings: { traceUrl: string | null }; snapshot: { recent: BoardOrder[] } };
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+}
+
 interface PromSample {
   metric: Record<string, string>;
   value: [number, string];
@@ -119,6 +155,8 @@ describe('npm start -- --observe (infra/start.js) with APP_REPLICAS=2 runs and s
   let output = '';
   let ports: Record<string, number>;
   const seenPids: number[] = [];
+  /** The order the test of the replicas places on orders #2. */
+  let placedId: string | undefined;
   const url = (port: number) => `http://127.0.0.1:${port}`;
 
   /** Waits for `pattern` in the launcher's output; fails at once, with that output, if the launcher exits. */
@@ -223,6 +261,7 @@ describe('npm start -- --observe (infra/start.js) with APP_REPLICAS=2 runs and s
     });
     expect(placed.status).toBe(202);
     const { id } = await placed.json();
+    placedId = id;
     const final = await waitUntil(
       'the order to reach a final state (read on orders #1)',
       async () => {
@@ -329,6 +368,43 @@ describe('npm start -- --observe (infra/start.js) with APP_REPLICAS=2 runs and s
       { timeoutMs: 30_000, intervalMs: 500 },
     );
     expect([...services!].sort()).toEqual([...APPS].sort());
+  });
+
+  it("prints the board's URL; the board answers, and links the order placed to its trace in the launcher's Zipkin (BOARD_TRACE_URL)", async () => {
+    const zipkin = url(ports.ZIPKIN_PORT);
+    const board = `${url(ports.ORDERS_PORT)}/board`;
+    expect(output).toMatch(new RegExp(`^  board +${board} +\\(the live order board, each order linked to its trace in Zipkin; `, 'm'));
+    const page = await fetch(board, { signal: AbortSignal.timeout(5000) });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toMatch(/^<!doctype html>/i);
+
+    // orders #2 placed the order, so its board lists it (each replica's shows what that replica handled)
+    expect(placedId).toBeDefined();
+    const { settings, snapshot } = await boardEvents(url(ports.ORDERS_PORT + 100));
+    expect(settings.traceUrl).toBe(`${zipkin}/zipkin/traces/{traceId}`);
+    const listed = snapshot.recent.find((o) => o.id === placedId);
+    expect(listed).toMatchObject({ id: placedId, traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+
+    // the link is a page of Zipkin's UI, and that trace, in Zipkin, goes through the three services
+    const link = settings.traceUrl!.replace('{traceId}', listed!.traceId!);
+    const ui = await fetch(link, { signal: AbortSignal.timeout(5000) });
+    expect({ link, status: ui.status, type: ui.headers.get('content-type') }).toEqual({ link, status: 200, type: expect.stringMatching(/^text\/html/) });
+    await ui.body?.cancel();
+    const services = await waitUntil(
+      "the order's trace in Zipkin with spans of the three services",
+      async () => {
+        const res = await fetch(`${zipkin}/api/v2/trace/${listed!.traceId}`, { signal: AbortSignal.timeout(5000) });
+        if (!res.ok) {
+          await res.body?.cancel();
+          return undefined; // not exported yet (404)
+        }
+        const names = new Set(((await res.json()) as Array<{ localEndpoint?: { serviceName?: string } }>).map((span) => span.localEndpoint?.serviceName));
+        return APPS.every((app) => names.has(app)) ? [...names].sort() : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(services).toEqual([...APPS].sort());
   });
 
   it('restarts a replica killed with SIGKILL, and only that replica', async () => {
