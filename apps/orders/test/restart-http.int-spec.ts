@@ -1,9 +1,9 @@
 import { Admin } from 'kafkajs';
+import { consumerGroupOf } from '@app/messaging';
 import { createDatabase, dropDatabase, freePort, sharedInfra, spawnService, SpawnedService, testKafka, uniqueTopicPrefix, waitUntil } from '@app/testing';
 
 /** Long enough that a restart which waited for the dead member's session could not be mistaken for one that did not. */
 const SESSION_TIMEOUT_MS = 30_000;
-const GROUP = 'orders';
 const BODY = JSON.stringify({
   customerId: 'restarted',
   lines: [{ sku: 'SKU-1', quantity: 1 }],
@@ -32,7 +32,7 @@ describe('orders restarted after kill -9: HTTP first, readiness once the consume
     return { status: res.status, kafka: (await res.json()).details?.kafka };
   };
   const place = () => fetch(`${orders!.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
-  const members = async () => (await admin.describeGroups([GROUP])).groups[0].members.map((m) => m.memberId);
+  const members = async () => (await admin.describeGroups([consumerGroupOf('orders', env.KAFKA_TOPIC_PREFIX)])).groups[0].members.map((m) => m.memberId);
 
   beforeAll(async () => {
     env = {
