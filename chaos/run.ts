@@ -15,16 +15,16 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
-import { Topics } from '@app/contracts';
+import { deadLetterTopicOf, Topics } from '@app/contracts';
 import { consumerGroupOf } from '@app/messaging';
 import { machine, median, percentile, table, writeResult } from '../bench/lib';
 import { check } from './checker';
 import { collect } from './collect';
-import { FaultRecord, repair, runFaults } from './faults';
+import { FaultRecord, runFaults } from './faults';
 import { EMPTY_SKU, Exchange, OrderLoad, STOCK_PER_SKU, STOCKED_SKUS } from './load';
 import { Verdict } from './model';
 import { FaultKind, parseSeed, planFaults } from './schedule';
-import { ChaosSystem, CONSUMER_SESSION_MS, SERVICES } from './system';
+import { ChaosSystem, FREEZE_MS, SERVICES } from './system';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const apps = require('../infra/lib/apps');
@@ -69,6 +69,12 @@ export interface ChaosResult {
   baseline: { toFinalP50Ms: number | null; toFinalP99Ms: number | null };
   surprises: string[];
   quiesceMs: number;
+  /** False when the system did not come to rest within the quiescence timeout: the run fails. */
+  settled: boolean;
+  /** Records on the dead-letter topics: an event a service gave up on (none may be, in a run of valid orders). */
+  deadLetters: number;
+  /** Orders the system ended otherwise than asked, where nothing but a fault can explain it (a late cancel can). */
+  systemOutcomes: string[];
   resultLine: string;
   passed: boolean;
   resultFile: string;
@@ -150,7 +156,7 @@ async function stock(system: ChaosSystem, adminToken: string): Promise<Record<st
 }
 
 /** Counts of what still moves: orders not final, outbox rows not sent, events not consumed. */
-async function backlog(system: ChaosSystem, kafka: Kafka): Promise<{ open: number; outbox: number; lag: number }> {
+async function backlog(system: ChaosSystem, kafka: Kafka): Promise<{ open: number; outbox: number; lag: number; deadLetters: number }> {
   let open = 0;
   let outbox = 0;
   for (const service of SERVICES) {
@@ -164,54 +170,64 @@ async function backlog(system: ChaosSystem, kafka: Kafka): Promise<{ open: numbe
     }
   }
   const admin = kafka.admin();
-  await admin.connect();
   let lag = 0;
+  let deadLetters = 0;
   try {
-    const topics = Object.values(Topics) as string[];
+    await admin.connect();
     const ends = new Map<string, number>();
-    for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${p.partition}`, Number(p.high));
-    const consumed: Record<string, string[]> = {
-      orders: [Topics.InventoryEvents, Topics.ShippingEvents],
-      inventory: [Topics.OrdersEvents, Topics.ShippingEvents],
-      shipping: [Topics.OrdersEvents],
+    const endOf = async (topic: string, partition: number) => {
+      if (!ends.has(`${topic}/${partition}`)) for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${p.partition}`, Number(p.high));
+      return ends.get(`${topic}/${partition}`) ?? 0;
     };
-    // the run's services have no topic prefix (as collect() below assumes): their groups are the service names
-    for (const [service, groupTopics] of Object.entries(consumed)) {
-      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: consumerGroupOf(service, ''), topics: groupTopics })) {
-        for (const p of partitions) lag += Math.max(0, (ends.get(`${topic}/${p.partition}`) ?? 0) - Math.max(0, Number(p.offset)));
+    // every topic a group has committed on (the event topics, and orders' dead-letter topics), not a list kept here
+    // the run's services have no topic prefix (system.ts pins it): their groups are the service names
+    for (const service of SERVICES) {
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: consumerGroupOf(service, '') })) {
+        for (const p of partitions) lag += Math.max(0, (await endOf(topic, p.partition)) - Math.max(0, Number(p.offset)));
       }
+    }
+    for (const topic of Object.values(Topics)) {
+      for (const p of await admin.fetchTopicOffsets(deadLetterTopicOf(topic)).catch(() => [])) deadLetters += Number(p.high) - Number(p.low);
     }
   } finally {
     await admin.disconnect();
   }
-  return { open, outbox, lag };
+  return { open, outbox, lag, deadLetters };
 }
 
-/** Waits until nothing moves: every order final, every outbox empty, every consumer group at the end of its topics. */
-async function quiesce(system: ChaosSystem, log: (m: string) => void, timeoutMs: number): Promise<void> {
+/**
+ * Waits until nothing moves: every order final, every outbox empty, every consumer group at the end of every
+ * topic it reads. Returns whether it got there, and the dead letters the topics hold.
+ */
+async function quiesce(system: ChaosSystem, log: (m: string) => void, timeoutMs: number): Promise<{ settled: boolean; deadLetters: number }> {
   const kafka = new Kafka({ clientId: 'chaos-quiesce', brokers: system.brokers.split(','), logLevel: logLevel.NOTHING });
   const deadline = Date.now() + timeoutMs;
   let calm = 0;
   let last = '';
+  let deadLetters = 0;
   for (;;) {
-    const down = await system.allReady();
-    if (down.length) {
-      log(`waiting for ${down.join(', ')}`);
-      await repair(system, log);
+    for (const name of system.instanceNames()) {
+      // an instance a fault left down (its restart failed) is started again; a running one is left alone
+      if (!system.isRunning(name)) {
+        log(`${name} is not running: starting it`);
+        await system.startInstance(name).catch((err) => log(`could not start ${name}: ${(err as Error).message}`));
+      }
     }
+    const down = await system.allReady();
     try {
       const b = await backlog(system, kafka);
-      last = `${b.open} orders not final, ${b.outbox} outbox rows, consumer lag ${b.lag}`;
+      deadLetters = b.deadLetters;
+      last = `${b.open} orders not final, ${b.outbox} outbox rows, consumer lag ${b.lag}${down.length ? `, not ready: ${down.join(', ')}` : ''}`;
       calm = b.open === 0 && b.outbox === 0 && b.lag === 0 && down.length === 0 ? calm + 1 : 0;
     } catch (err) {
       last = `could not read the backlog: ${(err as Error).message}`;
       calm = 0;
     }
     // twice in a row: the consumers commit their offsets on an interval
-    if (calm >= 2) return;
+    if (calm >= 2) return { settled: true, deadLetters };
     if (Date.now() > deadline) {
-      log(`not quiet after ${timeoutMs / 1000}s (${last}); checking what there is`);
-      return;
+      log(`not quiet after ${timeoutMs / 1000}s (${last}): the run fails, and what there is gets checked`);
+      return { settled: false, deadLetters };
     }
     log(`settling: ${last}`);
     await sleep(3000);
@@ -322,14 +338,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     topics: Object.values(Topics),
     partitions: 6,
     nodes: 3,
-    freezeMs: CONSUMER_SESSION_MS + 2_000,
+    freezeMs: FREEZE_MS,
   });
   log(
     `${plan.length} faults planned: ${Object.entries(countBy(plan.map((f) => f.kind)))
       .map(([k, n]) => `${n} ${k}`)
       .join(', ')}`,
   );
-  const system = await ChaosSystem.start({ dir, replicas, adminToken, log });
+  const system = new ChaosSystem({ dir, replicas, adminToken, log });
   let passed = false;
   const stopOnSignal = () => {
     log('interrupted: stopping everything');
@@ -337,6 +353,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
+  try {
+    await system.start();
+  } catch (err) {
+    process.removeListener('SIGINT', stopOnSignal);
+    process.removeListener('SIGTERM', stopOnSignal);
+    await system.stop({ keep: true });
+    log(`logs and data kept in ${dir}`);
+    throw err;
+  }
   try {
     const initialStock = await stock(system, adminToken);
     const load = new OrderLoad({ seed: o.seed, rate: o.rate, seconds: o.seconds, urls: system.replicasOf('orders').map((n) => system.url(n)) });
@@ -346,6 +371,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     let loadDone = false;
     const loadRun = load
       .run((sent) => log(`t=${Math.round((Date.now() - t0) / 1000)}s: ${sent} orders sent, ${load.placed.filter((p) => p.acked).length} accepted`))
+      .catch((err: Error) => void load.surprises.push(`the load stopped: ${err.message}`))
       .finally(() => (loadDone = true));
     const faults = await runFaults(system, plan, t0, log, () => loadDone);
     await loadRun;
@@ -353,7 +379,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     log(`load done: ${load.placed.length} orders sent, ${load.placed.filter((p) => p.acked).length} accepted; ${faults.length} faults injected`);
 
     const q0 = Date.now();
-    await quiesce(system, log, o.quiesceTimeoutMs ?? 300_000);
+    const { settled, deadLetters } = await quiesce(system, log, o.quiesceTimeoutMs ?? 300_000);
     const quiesceMs = Date.now() - q0;
     const observation = await collect({
       placed: load.placed,
@@ -372,7 +398,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       `RESULT faults=${faults.length} orders=${verdict.orders} lost=${verdict.lost} duplicated=${verdict.duplicated} ` +
       `unfinished=${verdict.unfinished} reordered=${verdict.reordered} conserved=${verdict.conserved} seed=${o.seed}`;
     const failedFaults = faults.filter((f) => f.error);
-    passed = verdict.lost + verdict.duplicated + verdict.unfinished + verdict.reordered === 0 && verdict.conserved && load.surprises.length === 0;
+    // the run asks for nothing a valid order can fail at (no deadline within it, stock enough, served countries):
+    // an order ended otherwise than its intent, but for a cancel that came too late, is the system giving up
+    const intentOf = new Map(observation.placed.filter((p) => p.orderId).map((p) => [p.orderId!, p.intent]));
+    const systemOutcomes = verdict.findings
+      .filter((f) => f.kind === 'unexpected-outcome' && intentOf.get(f.orderId ?? '') !== 'cancel')
+      .map((f) => `${f.orderId} ${f.detail}`);
+    passed =
+      verdict.lost + verdict.duplicated + verdict.unfinished + verdict.reordered === 0 &&
+      verdict.conserved &&
+      settled &&
+      deadLetters === 0 &&
+      systemOutcomes.length === 0 &&
+      load.surprises.length === 0;
     const resultFile = writeResult('chaos', {
       date: new Date().toISOString(),
       machine: machine(),
@@ -387,6 +425,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       baseline,
       surprises: load.surprises.slice(0, 50),
       quiesceMs,
+      settled,
+      deadLetters,
+      systemOutcomes: systemOutcomes.slice(0, 50),
       result: resultLine,
     });
     const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -413,7 +454,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     out('Outcomes of the accepted orders');
     out(table([['status', 'orders'], ...Object.entries(verdict.outcomes).map(([k, v]) => [k, v])]));
     out(`redelivered events (read twice, applied once): ${verdict.redelivered}; legal but unexpected outcomes: ${verdict.unexpected}`);
-    out(`settled ${secs(quiesceMs)} after the load`);
+    out(settled ? `settled ${secs(quiesceMs)} after the load` : `NOT SETTLED ${secs(quiesceMs)} after the load`);
+    out(`dead letters: ${deadLetters}; orders the system ended otherwise than asked: ${systemOutcomes.length}`);
+    for (const s of systemOutcomes.slice(0, 10)) out(`  ${s}`);
     for (const f of failedFaults) out(`fault ${f.n} (${f.kind} ${f.target}) could not be carried out: ${f.error}`);
     for (const s of load.surprises.slice(0, 10)) out(`unexpected answer: ${s}`);
     for (const f of verdict.findings.slice(0, 20)) out(`${f.kind}: ${f.orderId ?? f.sku ?? ''} ${f.detail}`);
@@ -430,6 +473,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       baseline,
       surprises: load.surprises,
       quiesceMs,
+      settled,
+      deadLetters,
+      systemOutcomes,
       resultLine,
       passed,
       resultFile,

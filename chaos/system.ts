@@ -24,8 +24,13 @@ export type Service = (typeof SERVICES)[number];
 
 /** Broker failure detection in 3 s (Kafka's default is 9 s), as in the tests' clusters, so a fault costs less waiting. */
 const CLUSTER_SETTINGS = { 'broker.session.timeout.ms': '3000', 'broker.heartbeat.interval.ms': '500' };
-/** The services' consumer session: a frozen broker stays frozen longer than this. */
+/** The services' consumer session. */
 export const CONSUMER_SESSION_MS = 6_000;
+/**
+ * A frozen broker stays frozen at least this long: past the consumer session and past kafkajs' request timeout
+ * (10 s in libs/messaging's client), so that requests to it time out and the clients fail over, not just wait.
+ */
+export const FREEZE_MS = 12_000;
 
 interface Instance {
   name: string; // 'orders#1', 'relay'
@@ -52,26 +57,22 @@ export class ChaosSystem {
   private admin: Admin | null = null;
   private state: { kafka: { brokers: string; nodes: { nodeId: number; port: number }[] }; postgres: { url: string; port: number } };
 
-  private constructor(private readonly o: SystemOptions) {}
+  /** Set by stop(): nothing is started any more (a fault still sleeping must not bring a process back). */
+  private stopping = false;
+
+  constructor(private readonly o: SystemOptions) {}
 
   /** Brings everything up: infrastructure, then each service's first replica (it migrates), then the rest. */
-  static async start(o: SystemOptions): Promise<ChaosSystem> {
-    const system = new ChaosSystem(o);
-    try {
-      await system.boot();
-    } catch (err) {
-      await system.stop();
-      throw err;
-    }
-    return system;
-  }
-
-  private async boot(): Promise<void> {
+  async start(): Promise<void> {
     this.o.log('starting a 3-node Kafka cluster and PostgreSQL');
     this.state = await stack.up({ dir: this.o.dir, kafkaNodes: 3, kafkaExtra: CLUSTER_SETTINGS, quiet: true });
     const logs = path.join(this.o.dir, 'logs');
     fs.mkdirSync(logs, { recursive: true });
+    // pinned, whatever the caller's environment says: the checks read unprefixed topics and groups, and a run
+    // must behave the same on every machine
     const common = {
+      KAFKA_TOPIC_PREFIX: '',
+      OTEL_TRACES_EXPORTER: 'none',
       ADMIN_TOKEN: this.o.adminToken,
       SEED_DEMO_DATA: 'false',
       SERVED_COUNTRIES: 'DE,FR,NL',
@@ -139,7 +140,9 @@ export class ChaosSystem {
 
   /** Starts an instance and waits until it is ready (an HTTP one) or running (the relay). */
   async startInstance(name: string): Promise<void> {
+    if (this.stopping) throw new Error(`not starting ${name}: the run is stopping`);
     const inst = this.instances.get(name)!;
+    if (this.isRunning(name)) throw new Error(`${name} is already running`);
     const child: ChildProcess = apps.startApp({ name: inst.service, port: inst.port }, inst.env, inst.logFile);
     inst.child = child;
     if (!inst.http) return;
@@ -150,7 +153,7 @@ export class ChaosSystem {
   async killInstance(name: string): Promise<void> {
     const inst = this.instances.get(name)!;
     const child = inst.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} is not running: nothing to kill`);
     const exited = new Promise((resolve) => child.once('exit', resolve));
     process.kill(child.pid!, 'SIGKILL');
     await exited;
@@ -190,6 +193,7 @@ export class ChaosSystem {
   }
 
   async startBroker(nodeId: number): Promise<void> {
+    if (this.stopping) throw new Error(`not starting Kafka node ${nodeId}: the run is stopping`);
     await kafkaLib.startKafkaNode(this.state.kafka, nodeId, { quiet: true });
   }
 
@@ -200,19 +204,23 @@ export class ChaosSystem {
     process.kill(pid, signal);
   }
 
-  /** Waits until every partition of `topics` has all its replicas in sync again. */
-  async waitInSync(topics: string[], timeoutMs = 90_000): Promise<void> {
+  /** Waits until every partition of every topic (the internal ones too) has all its replicas in sync again. */
+  async waitInSync(timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        const { topics: meta } = await withTimeout('reading topic metadata', this.admin!.fetchTopicMetadata({ topics }), 10_000);
+        const { topics: meta } = await withTimeout('reading topic metadata', this.admin!.fetchTopicMetadata(), 10_000);
         if (meta.every((t) => t.partitions.every((p) => p.isr.length === p.replicas.length))) return;
       } catch {
         /* a node just came back: ask again */
       }
-      if (Date.now() > deadline) throw new Error(`the replicas of ${topics.join(', ')} were not all in sync after ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`the topics' replicas were not all in sync after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+
+  postgresRunning(): boolean {
+    return postgres.serverPid(stack.readState(this.o.dir).postgres) !== null;
   }
 
   /** PostgreSQL's fast shutdown: every session is cut and open transactions roll back. */
@@ -221,6 +229,7 @@ export class ChaosSystem {
   }
 
   async startPostgres(): Promise<void> {
+    if (this.stopping) throw new Error('not starting PostgreSQL: the run is stopping');
     await postgres.startEmbedded({ dir: path.join(this.o.dir, 'postgres'), port: this.state.postgres.port, quiet: true });
   }
 
@@ -241,6 +250,7 @@ export class ChaosSystem {
 
   /** Stops every instance, then the infrastructure, and removes the run's folder unless `keep`. */
   async stop({ keep = false } = {}): Promise<void> {
+    this.stopping = true;
     await this.admin?.disconnect().catch(() => {});
     await Promise.all([...this.instances.values()].map((i) => apps.stopApp(i.child).catch(() => {})));
     // a broker left frozen would not stop

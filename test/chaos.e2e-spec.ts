@@ -9,7 +9,7 @@ import { runChaos } from '../chaos/run';
 describe('chaos (seed 68, 120 s)', () => {
   it('loses, duplicates, leaves unfinished and reorders nothing, and conserves stock', async () => {
     const lines: string[] = [];
-    const result = await runChaos({ seconds: 120, seed: 68, rate: 8, log: (m) => lines.push(m) });
+    const result = await runChaos({ seconds: 120, seed: 68, rate: 8, quiesceTimeoutMs: 240_000, log: (m) => lines.push(m) });
     const report = `${result.resultLine}\n${result.verdict.findings
       .slice(0, 10)
       .map((f) => `${f.kind}: ${f.orderId ?? f.sku} ${f.detail}`)
@@ -24,6 +24,9 @@ describe('chaos (seed 68, 120 s)', () => {
       unfinished: result.verdict.unfinished,
       reordered: result.verdict.reordered,
       conserved: result.verdict.conserved,
+      settled: result.settled,
+      deadLetters: result.deadLetters,
+      systemOutcomes: result.systemOutcomes,
       surprises: result.surprises,
       report: result.passed ? '' : report,
     }).toEqual({
@@ -32,8 +35,11 @@ describe('chaos (seed 68, 120 s)', () => {
       unfinished: 0,
       reordered: 0,
       conserved: true,
+      settled: true,
+      deadLetters: 0,
+      systemOutcomes: [],
       surprises: [],
       report: '',
     });
-  }, 600_000);
+  }, 900_000);
 });
