@@ -1,10 +1,12 @@
 import { Kafka, KafkaConfig, logLevel, LogEntry } from 'kafkajs';
 import { MessagingOptions } from '../messaging.options';
 import { serviceLog } from '../logging/service-log';
+import { guardKafkaJsConsumerFailover } from './kafkajs-consumer-failover';
 import { fixKafkaJsIdleLoop } from './kafkajs-idle-loop';
 
 // before any client connects: every kafkajs client of the process goes through this module
 fixKafkaJsIdleLoop();
+guardKafkaJsConsumerFailover();
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
